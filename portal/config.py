@@ -1,0 +1,17 @@
+"""Default settings. Each can be overridden by instance/config.py, by an environment variable
+MODELHUB_<NAME> (JSON values are parsed), and last by the mapping given to create_app."""
+from __future__ import annotations
+
+DEFAULTS = {
+    # None means: a SQLite file in the instance folder / instance/models (set in create_app).
+    "SQLALCHEMY_DATABASE_URI": None,
+    "ARTIFACT_DIR": None,
+    "SECRET_KEY": None,  # None means: generated once into instance/secret_key
+    "USECASES": None,  # names of the use cases to enable; None enables every installed one
+    "MODEL_CACHE_SECONDS": 2.0,  # how stale a process's idea of "production" may be
+    "JOB_HEARTBEAT_SECONDS": 2.0,
+    "JOB_STALE_SECONDS": 30.0,  # a running job silent this long is marked failed
+    "TRAINING_SAMPLE": None,  # train on at most this many rows (quick tests); None: all data
+    "MAX_BATCH": 1000,
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+}

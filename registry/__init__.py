@@ -1,0 +1,23 @@
+"""The registry: model versions, predictions, training jobs and users, behind service functions."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from flask_migrate import Migrate
+
+from registry.database import db
+
+migrate = Migrate()
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def init_app(app: Flask) -> None:
+    """Bind the database, migrations, model cache and CLI commands to an app."""
+    from registry import cli, models  # noqa: F401  (models: tables known to Alembic)
+    from registry.serving import ModelCache
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    app.extensions["modelhub.models"] = ModelCache(app)
+    cli.init_app(app)

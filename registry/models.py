@@ -1,0 +1,159 @@
+"""The registry's tables: model versions, promotions, predictions, training jobs and users."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from registry.database import db, utcnow
+
+STAGES = ("candidate", "production", "archived")
+JOB_STATUSES = ("queued", "running", "succeeded", "failed")
+ROLES = ("admin", "analyst")
+SOURCES = ("form", "api", "batch")
+
+
+class ModelVersion(db.Model):
+    """One trained model of one use case, with everything needed to trust and reproduce it."""
+
+    __tablename__ = "model_versions"
+    __table_args__ = (
+        sa.UniqueConstraint("usecase", "version"),
+        # At most one production version per use case, enforced by the database itself.
+        sa.Index("uq_one_production", "usecase", unique=True,
+                 sqlite_where=sa.text("stage = 'production'"),
+                 postgresql_where=sa.text("stage = 'production'")),
+        sa.CheckConstraint("stage IN ('candidate', 'production', 'archived')", name="stage"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    usecase: Mapped[str] = mapped_column(sa.String(64), index=True)
+    version: Mapped[int]
+    stage: Mapped[str] = mapped_column(sa.String(16), default="candidate")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    trained_by: Mapped[str] = mapped_column(sa.String(80))
+    params: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    metrics: Mapped[dict[str, float]] = mapped_column(sa.JSON, default=dict)
+    leaderboard: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
+    data_fingerprint: Mapped[str] = mapped_column(sa.String(64))
+    train_rows: Mapped[int]
+    test_rows: Mapped[int]
+    library_versions: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
+    training_seconds: Mapped[float]
+    artifact_path: Mapped[str] = mapped_column(sa.String(255))
+    artifact_size: Mapped[int]
+    artifact_sha256: Mapped[str] = mapped_column(sa.String(64))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"usecase": self.usecase, "version": self.version, "stage": self.stage,
+                "created_at": self.created_at.isoformat() + "Z", "trained_by": self.trained_by,
+                "params": self.params, "metrics": self.metrics, "leaderboard": self.leaderboard,
+                "data_fingerprint": self.data_fingerprint, "train_rows": self.train_rows,
+                "test_rows": self.test_rows, "library_versions": self.library_versions,
+                "training_seconds": self.training_seconds, "artifact_size": self.artifact_size,
+                "artifact_sha256": self.artifact_sha256}
+
+
+class Promotion(db.Model):
+    """Audit trail: every change of a use case's production version."""
+
+    __tablename__ = "promotions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    usecase: Mapped[str] = mapped_column(sa.String(64), index=True)
+    from_version_id: Mapped[int | None] = mapped_column(sa.ForeignKey("model_versions.id"))
+    to_version_id: Mapped[int] = mapped_column(sa.ForeignKey("model_versions.id"))
+    action: Mapped[str] = mapped_column(sa.String(16))  # "promote" or "rollback"
+    actor: Mapped[str] = mapped_column(sa.String(80))
+    reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    from_version: Mapped[ModelVersion | None] = db.relationship(foreign_keys=[from_version_id])
+    to_version: Mapped[ModelVersion] = db.relationship(foreign_keys=[to_version_id])
+
+
+class Prediction(db.Model):
+    """One prediction made for someone, with the exact model version that made it."""
+
+    __tablename__ = "predictions"
+    __table_args__ = (sa.Index("ix_predictions_usecase_created", "usecase", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    usecase: Mapped[str] = mapped_column(sa.String(64))
+    model_version_id: Mapped[int] = mapped_column(sa.ForeignKey("model_versions.id"), index=True)
+    version: Mapped[int]  # copied from the model version so the history reads without a join
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    inputs: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    output: Mapped[Any] = mapped_column(sa.JSON)
+    summary: Mapped[str] = mapped_column(sa.String(300))
+    latency_ms: Mapped[float]
+    source: Mapped[str] = mapped_column(sa.String(8))
+
+
+class TrainingJob(db.Model):
+    """A training run in its own process; its heartbeat shows it is still alive."""
+
+    __tablename__ = "training_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    usecase: Mapped[str] = mapped_column(sa.String(64), index=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default="queued", index=True)
+    progress: Mapped[float] = mapped_column(default=0.0)
+    message: Mapped[str] = mapped_column(sa.String(300), default="queued")
+    requested_by: Mapped[str] = mapped_column(sa.String(80))
+    promote: Mapped[bool] = mapped_column(default=False)  # promote the result on success
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]
+    pid: Mapped[int | None]
+    model_version_id: Mapped[int | None] = mapped_column(sa.ForeignKey("model_versions.id"))
+    error: Mapped[str | None] = mapped_column(sa.Text)
+
+    model_version: Mapped[ModelVersion | None] = db.relationship()
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("succeeded", "failed")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "usecase": self.usecase, "status": self.status,
+                "progress": self.progress, "message": self.message,
+                "requested_by": self.requested_by,
+                "created_at": _iso(self.created_at), "started_at": _iso(self.started_at),
+                "finished_at": _iso(self.finished_at),
+                "version": self.model_version.version if self.model_version else None,
+                "error": self.error}
+
+
+class User(UserMixin, db.Model):
+    """A person who signs in: an admin or an analyst. Secrets are kept only as hashes."""
+
+    __tablename__ = "users"
+    __table_args__ = (sa.CheckConstraint("role IN ('admin', 'analyst')", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    role: Mapped[str] = mapped_column(sa.String(16))
+    token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    token_created_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() + "Z" if moment else None

@@ -1,0 +1,38 @@
+"""Stored predictions: writing them and reading the history back."""
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from registry.database import db, utcnow
+from registry.models import Prediction
+
+
+def record(usecase: str, version_id: int, version: int, inputs: list[dict[str, Any]],
+           results: list[dict[str, Any]], *, latency_ms: float, source: str) -> list[int]:
+    """Store one row per prediction in a single transaction; return their ids in order."""
+    now = utcnow()
+    rows = [{"usecase": usecase, "model_version_id": version_id, "version": version,
+             "created_at": now, "inputs": values, "output": result["output"],
+             "summary": str(result.get("summary", ""))[:300], "latency_ms": latency_ms,
+             "source": source}
+            for values, result in zip(inputs, results)]
+    ids = list(db.session.scalars(sa.insert(Prediction).returning(Prediction.id, sort_by_parameter_order=True), rows))
+    db.session.commit()
+    return ids
+
+
+def count(usecase: str | None = None) -> int:
+    query = sa.select(sa.func.count()).select_from(Prediction)
+    if usecase:
+        query = query.where(Prediction.usecase == usecase)
+    return db.session.scalar(query) or 0
+
+
+def recent(usecase: str | None = None, limit: int = 50) -> list[Prediction]:
+    """The newest predictions first."""
+    query = sa.select(Prediction).order_by(Prediction.id.desc()).limit(limit)
+    if usecase:
+        query = query.where(Prediction.usecase == usecase)
+    return list(db.session.scalars(query))

@@ -1,0 +1,133 @@
+"""Serving: the production model of each use case, cached per process, and scoring with it.
+
+Every prediction made anywhere (page, API, batch) goes through `predict`, which validates, scores
+the batch in one call, and stores one row per prediction naming the version that made it.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app
+
+from registry import predictions, versions
+from registry.artifacts import ArtifactError
+from registry.models import ModelVersion
+from usecases import get_usecase
+from usecases.fields import validate
+
+
+class ModelUnavailable(Exception):
+    """The use case has no loadable model right now (none trained, or its artifact is bad)."""
+
+
+class InvalidInput(Exception):
+    """Inputs that failed validation; `errors` holds one {field: message} dict per row."""
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        super().__init__("invalid input")
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    """A loaded model and the registry row it came from."""
+
+    usecase: str
+    version_id: int
+    version: int
+    model: Any
+    load_seconds: float
+
+
+@dataclass
+class Scored:
+    """The outcome of one predict call."""
+
+    version: int
+    results: list[dict[str, Any]]
+    prediction_ids: list[int]
+    inputs: list[dict[str, Any]]
+
+
+class ModelCache:
+    """Loaded models of one app, keyed by version id.
+
+    The production version of a use case is looked up in the database at most once every
+    MODEL_CACHE_SECONDS, so a promotion made by another process is picked up that soon after.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.ttl = float(app.config["MODEL_CACHE_SECONDS"])
+        self._lock = threading.Lock()
+        self._models: dict[int, ServedModel] = {}
+        self._production: dict[str, tuple[float, int | None]] = {}  # name -> (checked_at, id)
+
+    def production(self, usecase: str) -> ServedModel:
+        now = time.monotonic()
+        checked = self._production.get(usecase)
+        if checked is None or now - checked[0] >= self.ttl:
+            row = versions.production_version(usecase)
+            checked = (now, row.id if row else None)
+            self._production[usecase] = checked
+            if row is not None and row.id not in self._models:
+                return self._load(row)
+        if checked[1] is None:
+            raise ModelUnavailable(f"{usecase} has no production model yet")
+        served = self._models.get(checked[1])
+        if served is None:
+            return self._load(versions.get_version_by_id(checked[1]))
+        return served
+
+    def version(self, row: ModelVersion) -> ServedModel:
+        return self._models.get(row.id) or self._load(row)
+
+    def _load(self, row: ModelVersion) -> ServedModel:
+        began = time.perf_counter()
+        try:
+            model = versions.artifact_store().load(row.artifact_path, row.artifact_sha256)
+        except ArtifactError as exc:
+            raise ModelUnavailable(f"{row.usecase} version {row.version}: {exc}") from exc
+        served = ServedModel(row.usecase, row.id, row.version, model,
+                             time.perf_counter() - began)
+        with self._lock:
+            # Keep only models still wanted: production ones and the one just loaded.
+            wanted = {v for _, v in self._production.values() if v is not None} | {row.id}
+            self._models = {k: m for k, m in self._models.items() if k in wanted}
+            self._models[row.id] = served
+        return served
+
+
+def cache() -> ModelCache:
+    return current_app.extensions["modelhub.models"]
+
+
+def production_model(usecase: str) -> tuple[int, Any]:
+    """The production version number and loaded model of a use case."""
+    served = cache().production(usecase)
+    return served.version, served.model
+
+
+def predict(name: str, raw_rows: list[Any], *, source: str, from_form: bool = False,
+            version: int | None = None) -> Scored:
+    """Validate, score in one batch, store every prediction; raise InvalidInput or
+    ModelUnavailable (and versions.NotFound for an unknown version)."""
+    usecase = get_usecase(name)
+    served = (cache().production(name) if version is None
+              else cache().version(versions.get_version(name, version)))
+    checked = [validate(usecase.fields, raw, from_form=from_form) for raw in raw_rows]
+    errors = [c.errors for c in checked]
+    for check, row_errors in zip(checked, errors):
+        if check.ok:
+            row_errors.update(usecase.check_inputs(served.model, check.values))
+    if any(errors):
+        raise InvalidInput(errors)
+    rows = [c.values for c in checked]
+    began = time.perf_counter()
+    results = usecase.predict(served.model, rows)
+    latency_ms = (time.perf_counter() - began) * 1000 / max(len(rows), 1)
+    ids = predictions.record(name, served.version_id, served.version, rows, results,
+                             latency_ms=latency_ms, source=source)
+    return Scored(served.version, results, ids, rows)

@@ -1,0 +1,150 @@
+"""Model versions: register, list, promote, roll back. The only door to the model_versions table."""
+from __future__ import annotations
+
+import platform
+from importlib import metadata
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from registry.artifacts import ArtifactStore
+from registry.database import db, utcnow
+from registry.models import ModelVersion, Promotion
+
+# Libraries whose versions decide whether an artifact loads and predicts the same way.
+TRACKED_LIBRARIES = ("scikit-learn", "numpy", "pandas", "scipy", "joblib", "nltk")
+
+
+class RegistryError(Exception):
+    """A registry request that cannot be done as asked (unknown version, nothing to roll back to)."""
+
+
+class NotFound(RegistryError):
+    """The use case or version asked for does not exist."""
+
+
+def artifact_store() -> ArtifactStore:
+    return ArtifactStore(current_app.config["ARTIFACT_DIR"])
+
+
+def library_versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in TRACKED_LIBRARIES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return found
+
+
+def register_version(usecase: str, model: Any, *, trained_by: str, params: dict[str, Any],
+                     metrics: dict[str, float], leaderboard: list[dict[str, Any]],
+                     data_fingerprint: str, train_rows: int, test_rows: int,
+                     training_seconds: float) -> ModelVersion:
+    """Store a trained model as the next version of its use case, in stage 'candidate'."""
+    store = artifact_store()
+    for _attempt in range(3):
+        number = next_version_number(usecase)
+        artifact = store.save(model, usecase, number)
+        row = ModelVersion(usecase=usecase, version=number, stage="candidate",
+                           trained_by=trained_by, params=params, metrics=metrics,
+                           leaderboard=leaderboard, data_fingerprint=data_fingerprint,
+                           train_rows=train_rows, test_rows=test_rows,
+                           library_versions=library_versions(),
+                           training_seconds=round(training_seconds, 3),
+                           artifact_path=artifact.path, artifact_size=artifact.size,
+                           artifact_sha256=artifact.sha256)
+        db.session.add(row)
+        try:
+            db.session.commit()
+            return row
+        except sa.exc.IntegrityError:
+            # Another trainer took this number between our read and our write (the unique
+            # constraint caught it): drop our file and take the next number.
+            db.session.rollback()
+            store.remove(artifact.path)
+    raise RegistryError(f"could not register a new version of {usecase}: too many concurrent")
+
+
+def next_version_number(usecase: str) -> int:
+    current = db.session.scalar(
+        sa.select(sa.func.max(ModelVersion.version)).where(ModelVersion.usecase == usecase))
+    return (current or 0) + 1
+
+
+def list_versions(usecase: str) -> list[ModelVersion]:
+    """Every version of a use case, newest first."""
+    return list(db.session.scalars(sa.select(ModelVersion).where(ModelVersion.usecase == usecase)
+                                   .order_by(ModelVersion.version.desc())))
+
+
+def get_version(usecase: str, version: int) -> ModelVersion:
+    row = db.session.scalar(sa.select(ModelVersion).where(ModelVersion.usecase == usecase,
+                                                          ModelVersion.version == version))
+    if row is None:
+        raise NotFound(f"{usecase} has no version {version}")
+    return row
+
+
+def production_version(usecase: str) -> ModelVersion | None:
+    return db.session.scalar(sa.select(ModelVersion).where(ModelVersion.usecase == usecase,
+                                                           ModelVersion.stage == "production"))
+
+
+def production_versions() -> dict[str, ModelVersion]:
+    """The production version of every use case that has one, in one query."""
+    rows = db.session.scalars(sa.select(ModelVersion).where(ModelVersion.stage == "production"))
+    return {row.usecase: row for row in rows}
+
+
+def promote(usecase: str, version: int, *, actor: str, reason: str = "",
+            action: str = "promote") -> Promotion:
+    """Make a version the production one; the previous one is archived, in one transaction."""
+    target = get_version(usecase, version)
+    if target.stage == "production":
+        raise RegistryError(f"{usecase} version {version} is already in production")
+    current = production_version(usecase)
+    if current is not None:
+        current.stage = "archived"
+        # Flush the archive first: the one-production index must never see two at once.
+        db.session.flush()
+    target.stage = "production"
+    record = Promotion(usecase=usecase, from_version_id=current.id if current else None,
+                       to_version_id=target.id, action=action, actor=actor,
+                       reason=reason[:500], created_at=utcnow())
+    db.session.add(record)
+    db.session.commit()
+    return record
+
+
+def rollback(usecase: str, *, actor: str, reason: str = "") -> Promotion:
+    """Go back to the version that was in production before the current one."""
+    current = production_version(usecase)
+    if current is None:
+        raise RegistryError(f"{usecase} has no production version to roll back from")
+    last = db.session.scalar(sa.select(Promotion)
+                             .where(Promotion.usecase == usecase,
+                                    Promotion.to_version_id == current.id,
+                                    # a rollback's own record would lead back where we came from
+                                    Promotion.action == "promote")
+                             .order_by(Promotion.id.desc()).limit(1))
+    if last is None or last.from_version is None:
+        raise RegistryError(f"{usecase} has no earlier production version to roll back to")
+    return promote(usecase, last.from_version.version, actor=actor, reason=reason,
+                   action="rollback")
+
+
+def promotions(usecase: str | None = None, limit: int = 100) -> list[Promotion]:
+    """The audit trail, newest first."""
+    query = sa.select(Promotion).order_by(Promotion.id.desc()).limit(limit)
+    if usecase:
+        query = query.where(Promotion.usecase == usecase)
+    return list(db.session.scalars(query))
+
+
+def get_version_by_id(version_id: int) -> ModelVersion:
+    row = db.session.get(ModelVersion, version_id)
+    if row is None:
+        raise NotFound(f"no model version with id {version_id}")
+    return row

@@ -1,0 +1,81 @@
+"""Fixtures in the Flask style: apps on temporary instance folders, a client, a CLI runner.
+
+Training the four use cases is the slow part, so it happens once per test session into a template
+instance folder; each test that needs trained models gets its own copy of that folder.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from sklearn.dummy import DummyRegressor
+
+from portal import create_app
+from registry import versions
+
+# A developer's own settings must not leak into the tests.
+for _key in [k for k in os.environ if k.startswith("MODELHUB_")]:
+    del os.environ[_key]
+
+
+def make_app(instance: Path, **config):
+    """An app whose database, artifacts and secret key all live in `instance`."""
+    settings = {"TESTING": True, "INSTANCE_PATH": str(instance), "MODEL_CACHE_SECONDS": 0,
+                "WTF_CSRF_ENABLED": False} | config
+    return create_app(settings)
+
+
+def migrated_app(instance: Path, **config):
+    app = make_app(instance, **config)
+    with app.app_context():
+        upgrade()
+    return app
+
+
+@pytest.fixture(scope="session")
+def trained_instance(tmp_path_factory) -> Path:
+    """An instance folder in which `hub bootstrap` trained and promoted every use case."""
+    folder = tmp_path_factory.mktemp("trained-instance")
+    app = migrated_app(folder)
+    result = app.test_cli_runner().invoke(args=["hub", "bootstrap"])
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+@pytest.fixture
+def app(trained_instance, tmp_path):
+    """An app with all use cases trained, on its own copy of the trained instance folder."""
+    folder = tmp_path / "instance"
+    shutil.copytree(trained_instance, folder)
+    app = make_app(folder)
+    # The copied database names artifacts relative to the artifact dir, so they resolve here.
+    yield app
+
+
+@pytest.fixture
+def empty_app(tmp_path):
+    """An app with a migrated, empty registry (no model trained)."""
+    return migrated_app(tmp_path / "instance")
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def register_dummy(usecase: str = "toy", value: float = 1.0, **overrides):
+    """Register a tiny real model as a new version of `usecase` (needs an app context)."""
+    model = DummyRegressor(strategy="constant", constant=value).fit([[0]], [value])
+    fields = dict(trained_by="test", params={"constant": value}, metrics={"r2": value},
+                  leaderboard=[{"name": "dummy", "cv_score": value, "fit_seconds": 0.0}],
+                  data_fingerprint="0" * 64, train_rows=1, test_rows=1,
+                  training_seconds=0.0) | overrides
+    return versions.register_version(usecase, model, **fields)

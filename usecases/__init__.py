@@ -1,0 +1,62 @@
+"""Use case plug-ins: discovered through the `modelhub.usecases` entry-point group.
+
+Each entry point names a UseCase subclass; `discover` loads and checks them once per process, and
+`init_app` makes the enabled ones available to an app (`get_usecase`, `all_usecases`).
+"""
+from __future__ import annotations
+
+from functools import cache
+from importlib.metadata import entry_points
+
+from flask import Flask, current_app
+
+from usecases.base import PluginError, UseCase, check_contract
+
+GROUP = "modelhub.usecases"
+
+
+@cache
+def discover(names: tuple[str, ...] | None = None) -> dict[str, UseCase]:
+    """The installed use cases (all, or those named), by name, each checked against the contract.
+
+    Only the named ones are imported, so an empty tuple is a safe mode that loads no plug-in.
+    """
+    found: dict[str, UseCase] = {}
+    available = {entry.name: entry for entry in entry_points(group=GROUP)}
+    if names is not None:
+        unknown = set(names) - set(available)
+        if unknown:
+            raise PluginError("USECASES names unknown use case(s): " + ", ".join(sorted(unknown)))
+        available = {name: available[name] for name in names}
+    for entry in sorted(available.values(), key=lambda e: e.name):
+        try:
+            cls = entry.load()
+        except Exception as exc:
+            raise PluginError(f"use case {entry.name!r} cannot be imported: {exc}") from exc
+        if not (isinstance(cls, type) and issubclass(cls, UseCase)):
+            raise PluginError(f"use case {entry.name!r} is not a UseCase subclass")
+        usecase = cls()
+        check_contract(usecase, entry.name)
+        found[entry.name] = usecase
+    return found
+
+
+def init_app(app: Flask) -> None:
+    """Keep the enabled use cases on the app (setting USECASES: names, or None for all)."""
+    wanted = app.config.get("USECASES")
+    app.extensions["modelhub.usecases"] = discover(None if wanted is None else tuple(wanted))
+
+
+class UnknownUseCase(LookupError):
+    """No enabled use case has this name."""
+
+
+def all_usecases() -> dict[str, UseCase]:
+    return current_app.extensions["modelhub.usecases"]
+
+
+def get_usecase(name: str) -> UseCase:
+    try:
+        return all_usecases()[name]
+    except KeyError:
+        raise UnknownUseCase(f"no use case named {name!r}") from None

@@ -1,0 +1,140 @@
+"""The contract every use case implements.
+
+A use case is a subclass of `UseCase` published under the `modelhub.usecases` entry-point group.
+The host (portal and registry) only ever talks to a use case through the members below.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, ClassVar
+
+import pandas as pd
+from flask import Blueprint
+
+from usecases.fields import Field
+
+# progress(fraction 0..1, message): how a trainer says how far it is.
+Progress = Callable[[float, str], None]
+
+TASKS = ("regression", "classification", "text-classification", "recommendation")
+
+
+@dataclass
+class Dataset:
+    """A use case's data after cleaning: training rows and held-out test rows.
+
+    `fingerprint` is the sha256 of both frames' contents, so the same data gives the same value.
+    """
+
+    train: pd.DataFrame
+    test: pd.DataFrame
+    source: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256()
+        for frame in (self.train, self.test):
+            digest.update(",".join(map(str, frame.columns)).encode())
+            digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+        return digest.hexdigest()
+
+    def sample(self, n_train: int, n_test: int | None = None, seed: int = 0) -> "Dataset":
+        """A smaller copy for quick tests: at most n_train training and n_test test rows."""
+        def take(frame: pd.DataFrame, n: int | None) -> pd.DataFrame:
+            return frame if n is None or n >= len(frame) else frame.sample(n, random_state=seed)
+        return Dataset(take(self.train, n_train), take(self.test, n_test), self.source, self.extra)
+
+
+@dataclass
+class TrainedModel:
+    """What a trainer hands back: the fitted object to serve and what is known about it.
+
+    `model` is what `UseCase.predict` receives; it is saved with joblib as one artifact.
+    `metrics` are measured on the held-out test rows; `leaderboard` lists every candidate tried,
+    each a dict with at least `name`, `cv_score` and `fit_seconds`.
+    """
+
+    model: Any
+    params: dict[str, Any]
+    metrics: dict[str, float]
+    leaderboard: list[dict[str, Any]]
+
+
+class UseCase:
+    """Base class of a use case plug-in. Subclasses set the class attributes and the methods."""
+
+    name: ClassVar[str]           # URL slug, e.g. "heart-disease"
+    title: ClassVar[str]
+    description: ClassVar[str]    # one line for the home menu
+    task: ClassVar[str]           # one of TASKS
+    fields: ClassVar[tuple[Field, ...]]
+    examples: ClassVar[dict[str, dict[str, Any]]]  # example title -> inputs, at least one
+    primary_metric: ClassVar[str]
+    higher_is_better: ClassVar[bool] = True
+    data_source: ClassVar[str]    # where the data comes from, with its publication
+
+    REQUIRED: ClassVar[tuple[str, ...]] = ("name", "title", "description", "task", "fields",
+                                           "examples", "primary_metric", "data_source")
+
+    def load_data(self) -> Dataset:
+        """Load and clean the data from the installed package, split with a fixed seed."""
+        raise NotImplementedError
+
+    def train(self, data: Dataset, progress: Progress) -> TrainedModel:
+        """Compare candidates by cross-validation, refit the best, measure it on data.test."""
+        raise NotImplementedError
+
+    def predict(self, model: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Predict a batch of validated inputs in one vectorised call.
+
+        Returns one dict per row with at least:
+        - `output`: the prediction itself (number, label, or list), JSON-serialisable;
+        - `summary`: one short line a person reads (e.g. "Math score 531, likely 501 to 561");
+        - `explanation`: a list of {"feature", "value", "effect"} dicts, largest effect first,
+          `effect` signed (what pushed the output up or down).
+        Use cases add their own keys (probabilities, interval, items...).
+        """
+        raise NotImplementedError
+
+    def check_inputs(self, model: Any, values: dict[str, Any]) -> dict[str, str]:
+        """Errors that need the trained model to detect (e.g. an unknown movie id).
+
+        Returns field name -> message; empty when the input is fine. Most use cases need none.
+        """
+        return {}
+
+    # -- web side --------------------------------------------------------------------------
+    def blueprint(self) -> Blueprint:
+        """The use case's blueprint, mounted at /usecases/<name>.
+
+        Its templates live in the use case package's `templates/<name>/` folder. The host adds the
+        standard form and result views to it; a use case overrides this to add routes of its own
+        (e.g. a search the form's picker calls) and returns the blueprint it built.
+        """
+        return Blueprint(self.name, type(self).__module__, template_folder="templates")
+
+    @property
+    def result_template(self) -> str:
+        """Template that shows one prediction; namespaced by the use case's name."""
+        return f"{self.name}/result.html"
+
+
+class PluginError(Exception):
+    """A plug-in that does not satisfy the contract; the message names it and what it lacks."""
+
+
+def check_contract(usecase: UseCase, entry_name: str) -> None:
+    """Raise PluginError naming the plug-in and what it lacks."""
+    missing = [attr for attr in UseCase.REQUIRED if not getattr(usecase, attr, None)]
+    if missing:
+        raise PluginError(f"use case {entry_name!r} lacks: {', '.join(missing)}")
+    if usecase.name != entry_name:
+        raise PluginError(f"use case {entry_name!r} calls itself {usecase.name!r}")
+    if usecase.task not in TASKS:
+        raise PluginError(f"use case {entry_name!r} has unknown task {usecase.task!r}")
+    for method in ("load_data", "train", "predict"):
+        if getattr(type(usecase), method) is getattr(UseCase, method):
+            raise PluginError(f"use case {entry_name!r} does not implement {method}()")

@@ -1,0 +1,266 @@
+"""Declared input fields: the one source of a use case's form, validation and JSON Schema.
+
+A use case lists its inputs as field objects. The host renders the HTML form from them, validates
+form posts and JSON bodies with them, and publishes their JSON Schema in the API; nothing else
+describes a use case's input.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Mapping
+
+# Text longer than this is refused before any model sees it; it bounds the work one request can ask for.
+DEFAULT_MAX_TEXT = 5000
+_CONTROL = {chr(c) for c in range(32)} - {"\n", "\r", "\t"}
+
+
+class FieldError(ValueError):
+    """A value a field cannot accept; the message is shown to the person who sent it."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """Common part of every input field."""
+
+    name: str
+    label: str
+    help: str = ""
+    required: bool = True
+    default: Any = None
+
+    kind: ClassVar[str] = "field"
+
+    def parse(self, raw: Any, *, from_form: bool) -> Any:
+        """Turn one raw value (a form string or a JSON value) into a clean Python value."""
+        raise NotImplementedError
+
+    def schema(self) -> dict[str, Any]:
+        """The JSON Schema of this field's value."""
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        """A plain description for templates and the API."""
+        return {"name": self.name, "label": self.label, "kind": self.kind, "help": self.help,
+                "required": self.required, "default": self.default}
+
+
+@dataclass(frozen=True)
+class Number(Field):
+    """A number within a closed range, optionally whole, with a unit for people."""
+
+    minimum: float = -math.inf
+    maximum: float = math.inf
+    unit: str = ""
+    integer: bool = False
+    step: float | None = None
+
+    kind: ClassVar[str] = "number"
+
+    def parse(self, raw: Any, *, from_form: bool) -> float | int:
+        if from_form and isinstance(raw, str):
+            try:
+                raw = float(raw.strip())
+            except ValueError:
+                raise FieldError("must be a number") from None
+        # bool is an int in Python; a JSON true is not a number to a person.
+        if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+            raise FieldError("must be a number")
+        if not math.isfinite(raw):
+            raise FieldError("must be a finite number")
+        if self.integer and raw != int(raw):
+            raise FieldError("must be a whole number")
+        if not self.minimum <= raw <= self.maximum:
+            raise FieldError(f"must be between {_fmt(self.minimum)} and {_fmt(self.maximum)}"
+                             + (f" {self.unit}" if self.unit else ""))
+        return int(raw) if self.integer else float(raw)
+
+    def schema(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": "integer" if self.integer else "number",
+                               "title": self.label, "description": self.help}
+        if math.isfinite(self.minimum):
+            out["minimum"] = self.minimum
+        if math.isfinite(self.maximum):
+            out["maximum"] = self.maximum
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        return super().describe() | {"minimum": _finite(self.minimum),
+                                     "maximum": _finite(self.maximum),
+                                     "unit": self.unit, "integer": self.integer,
+                                     "step": self.step or (1 if self.integer else "any")}
+
+
+@dataclass(frozen=True)
+class Choice(Field):
+    """One value out of a fixed list; each value has a label a person can read."""
+
+    choices: tuple[tuple[str, str], ...] = ()
+
+    kind: ClassVar[str] = "choice"
+
+    def parse(self, raw: Any, *, from_form: bool) -> str:
+        if not isinstance(raw, str):
+            raise FieldError("must be one of the listed values")
+        allowed = [value for value, _ in self.choices]
+        if raw not in allowed:
+            raise FieldError("must be one of: " + ", ".join(allowed))
+        return raw
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "string", "enum": [v for v, _ in self.choices],
+                "title": self.label, "description": self.help}
+
+    def describe(self) -> dict[str, Any]:
+        return super().describe() | {"choices": [list(c) for c in self.choices]}
+
+
+@dataclass(frozen=True)
+class Boolean(Field):
+    """Yes or no."""
+
+    kind: ClassVar[str] = "boolean"
+
+    def parse(self, raw: Any, *, from_form: bool) -> bool:
+        if from_form and isinstance(raw, str) and raw in ("true", "false"):
+            return raw == "true"
+        if not isinstance(raw, bool):
+            raise FieldError("must be true or false")
+        return raw
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "boolean", "title": self.label, "description": self.help}
+
+
+@dataclass(frozen=True)
+class Text(Field):
+    """Free text, with its length bounded and control characters refused."""
+
+    min_length: int = 1
+    max_length: int = DEFAULT_MAX_TEXT
+    placeholder: str = ""
+
+    kind: ClassVar[str] = "text"
+
+    def parse(self, raw: Any, *, from_form: bool) -> str:
+        if not isinstance(raw, str):
+            raise FieldError("must be text")
+        if any(ch in _CONTROL for ch in raw):
+            raise FieldError("must not contain control characters")
+        text = raw.strip()
+        if len(text) < self.min_length:
+            raise FieldError("must not be empty" if self.min_length == 1
+                             else f"must be at least {self.min_length} characters")
+        if len(text) > self.max_length:
+            raise FieldError(f"must be at most {self.max_length} characters")
+        return text
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "string", "minLength": self.min_length, "maxLength": self.max_length,
+                "title": self.label, "description": self.help}
+
+    def describe(self) -> dict[str, Any]:
+        return super().describe() | {"min_length": self.min_length,
+                                     "max_length": self.max_length,
+                                     "placeholder": self.placeholder}
+
+
+@dataclass(frozen=True)
+class ItemList(Field):
+    """A list of item ids picked from a catalogue (e.g. movies), each id a whole number.
+
+    The catalogue itself belongs to the trained model; the use case checks that ids exist there.
+    `search_url` names the endpoint (inside the use case's blueprint) a picker can query.
+    """
+
+    min_items: int = 1
+    max_items: int = 50
+    search_endpoint: str = ""
+
+    kind: ClassVar[str] = "items"
+
+    def parse(self, raw: Any, *, from_form: bool) -> list[int]:
+        if from_form and isinstance(raw, str):
+            raw = [part for part in raw.replace(",", " ").split() if part]
+            try:
+                raw = [int(part) for part in raw]
+            except ValueError:
+                raise FieldError("must be a list of item ids") from None
+        if not isinstance(raw, list) or any(
+                isinstance(x, bool) or not isinstance(x, int) for x in raw):
+            raise FieldError("must be a list of whole-number ids")
+        ids = list(dict.fromkeys(raw))  # drop repeats, keep the order a person gave
+        if len(ids) < self.min_items:
+            raise FieldError(f"must name at least {self.min_items} item(s)")
+        if len(ids) > self.max_items:
+            raise FieldError(f"must name at most {self.max_items} items")
+        return ids
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "array", "items": {"type": "integer"}, "minItems": self.min_items,
+                "maxItems": self.max_items, "title": self.label, "description": self.help}
+
+    def describe(self) -> dict[str, Any]:
+        return super().describe() | {"min_items": self.min_items, "max_items": self.max_items,
+                                     "search_endpoint": self.search_endpoint}
+
+
+@dataclass
+class Validated:
+    """The outcome of validating one input: clean values, or messages keyed by field name."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def validate(fields: tuple[Field, ...], data: Any, *, from_form: bool = False) -> Validated:
+    """Check one input (a mapping) against the declared fields.
+
+    Unknown keys are refused rather than ignored, so a misspelt optional field is not silently
+    replaced by its default. Empty form values count as missing (browsers send "" for a blank box).
+    """
+    out = Validated()
+    if not isinstance(data, Mapping):
+        out.errors["inputs"] = "must be an object with one key per field"
+        return out
+    known = {f.name for f in fields}
+    for key in data:
+        if key not in known and not (from_form and key == "csrf_token"):
+            out.errors[str(key)[:100]] = "is not a field of this use case"
+    for f in fields:
+        raw = data.get(f.name)
+        if raw is None or (from_form and isinstance(raw, str) and raw.strip() == ""):
+            if f.required and f.default is None:
+                out.errors[f.name] = "is required"
+            else:
+                out.values[f.name] = f.default
+            continue
+        try:
+            out.values[f.name] = f.parse(raw, from_form=from_form)
+        except FieldError as exc:
+            out.errors[f.name] = str(exc)
+    return out
+
+
+def json_schema(fields: tuple[Field, ...]) -> dict[str, Any]:
+    """The JSON Schema of one input object for these fields."""
+    props = {}
+    for f in fields:
+        prop = f.schema()
+        if f.default is not None:
+            prop["default"] = f.default
+        props[f.name] = prop
+    return {"type": "object", "properties": props, "additionalProperties": False,
+            "required": [f.name for f in fields if f.required and f.default is None]}
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _finite(x: float) -> float | None:
+    return x if math.isfinite(x) else None
