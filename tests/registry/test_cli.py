@@ -1,0 +1,93 @@
+"""Every CLI command runs against a real registry."""
+import pytest
+
+from registry import users, versions
+
+
+@pytest.mark.parametrize("args", [
+    ["hub", "--help"], ["hub", "bootstrap", "--help"], ["hub", "train", "--help"],
+    ["hub", "versions", "--help"], ["hub", "promote", "--help"], ["hub", "rollback", "--help"],
+    ["user", "--help"], ["user", "create", "--help"], ["user", "token", "--help"],
+])
+def test_every_command_has_help(runner, args):
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_bootstrap_is_idempotent(app, runner):
+    with app.app_context():
+        before = {name: row.version for name, row in versions.production_versions().items()}
+    result = runner.invoke(args=["hub", "bootstrap"])
+    assert result.exit_code == 0 and "every use case has a production model" in result.output
+    with app.app_context():
+        after = {name: row.version for name, row in versions.production_versions().items()}
+    assert before == after and set(after) == set(app.extensions["modelhub.usecases"])
+
+
+def test_train_versions_promote_rollback(app, runner):
+    result = runner.invoke(args=["hub", "train", "heart-disease"])
+    assert result.exit_code == 0, result.output
+    assert "version 2 registered" in result.output and "roc_auc" in result.output
+    listing = runner.invoke(args=["hub", "versions", "heart-disease"]).output
+    assert "v2" in listing and "candidate" in listing and "production" in listing
+
+    result = runner.invoke(args=["hub", "promote", "heart-disease", "2", "--reason", "newer"])
+    assert result.exit_code == 0 and "version 2 is now in production" in result.output
+    result = runner.invoke(args=["hub", "rollback", "heart-disease", "--reason", "oops"])
+    assert result.exit_code == 0 and "rolled back to version 1" in result.output
+    with app.app_context():
+        trail = versions.promotions("heart-disease")
+        assert [(p.action, p.reason) for p in trail[:2]] == [("rollback", "oops"),
+                                                             ("promote", "newer")]
+        assert trail[0].actor.startswith("cli:")
+
+
+def test_train_with_promote(app, runner):
+    result = runner.invoke(args=["hub", "train", "heart-disease", "--promote"])
+    assert result.exit_code == 0 and "promoted" in result.output
+    with app.app_context():
+        assert versions.production_version("heart-disease").version == 2
+
+
+@pytest.mark.parametrize("args, message", [
+    (["hub", "train", "nope"], "unknown use case 'nope'"),
+    (["hub", "versions", "nope"], "unknown use case"),
+    (["hub", "promote", "heart-disease", "99"], "has no version 99"),
+    (["hub", "promote", "heart-disease", "1"], "already in production"),
+    (["hub", "rollback", "heart-disease"], "no earlier production version"),
+    (["user", "token", "ghost"], "no user named 'ghost'"),
+])
+def test_command_errors_are_clear(runner, args, message):
+    result = runner.invoke(args=args)
+    assert result.exit_code != 0 and message in result.output
+
+
+def test_user_create_and_token(app, runner):
+    result = runner.invoke(args=["user", "create", "ana", "--role", "analyst",
+                                 "--password-stdin"], input="s3cret-pass\n")
+    assert result.exit_code == 0 and "created analyst ana" in result.output
+    token = runner.invoke(args=["user", "token", "ana"]).output.strip()
+    with app.app_context():
+        user = users.find_user("ana")
+        assert user.check_password("s3cret-pass") and user.role == "analyst"
+        assert token not in (user.token_hash or "") and users.user_for_token(token) == user
+    again = runner.invoke(args=["user", "token", "ana"]).output.strip()
+    with app.app_context():
+        assert users.user_for_token(token) is None and users.user_for_token(again).username == "ana"
+
+
+@pytest.mark.parametrize("args, stdin, message", [
+    (["user", "create", "bob", "--role", "admin", "--password-stdin"], "short\n", "at least 8"),
+    (["user", "create", "bob", "--role", "boss", "--password-stdin"], "long-enough\n", "boss"),
+])
+def test_user_create_refusals(runner, args, stdin, message):
+    result = runner.invoke(args=args, input=stdin)
+    assert result.exit_code != 0 and message in result.output
+
+
+def test_user_create_prompts_for_the_password(app, runner):
+    result = runner.invoke(args=["user", "create", "root", "--role", "admin"],
+                           input="long-enough\nlong-enough\n")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert users.find_user("root").is_admin

