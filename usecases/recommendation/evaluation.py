@@ -79,7 +79,8 @@ def compare(models: dict[str, Recommender], train: pd.DataFrame, movies: pd.Data
         rows.append({"name": name, "cv_score": scores["ndcg_at_10"], "cv_rmse": scores["rmse"],
                      "cv_precision_at_10": scores["precision_at_10"],
                      "fit_seconds": round(seconds, 4)})
-    rows.sort(key=lambda row: row["cv_score"], reverse=True)
+    # Candidates sharing a ranker tie on NDCG; the better rating model then wins.
+    rows.sort(key=lambda row: (-row["cv_score"], row["cv_rmse"]))
     for rank, row in enumerate(rows, 1):
         row["rank"] = rank
     return Leaderboard(rows, higher_is_better=True)

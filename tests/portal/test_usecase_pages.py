@@ -1,0 +1,58 @@
+"""Visitor pages: the menu, a use case's form, its result, and invalid input."""
+import pytest
+
+from registry import predictions
+
+NAMES = ["heart-disease"]
+
+
+def test_home_lists_every_usecase_with_its_production_version(client, app):
+    page = client.get("/").get_data(as_text=True)
+    for name, usecase in app.extensions["modelhub.usecases"].items():
+        assert usecase.title in page and f"/usecases/{name}/" in page
+    assert "version 1" in page
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_form_shows_every_field_and_the_examples(client, app, name):
+    usecase = app.extensions["modelhub.usecases"][name]
+    page = client.get(f"/usecases/{name}/").get_data(as_text=True)
+    for field in usecase.fields:
+        assert f'name="{field.name}"' in page
+    assert page.count("?example=") == len(usecase.examples)
+    assert "About this model" in page and usecase.primary_metric in page
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_example_predicts_and_is_stored(client, app, name):
+    usecase = app.extensions["modelhub.usecases"][name]
+    for title, inputs in usecase.examples.items():
+        form = {k: _form_value(v) for k, v in inputs.items() if v is not None}
+        response = client.post(f"/usecases/{name}/", data=form)
+        assert response.status_code == 200, title
+        assert "Made by model version 1" in response.get_data(as_text=True)
+    with app.app_context():
+        stored = predictions.recent(name)
+        assert len(stored) == len(usecase.examples)
+        assert {p.source for p in stored} == {"form"} and all(p.version == 1 for p in stored)
+
+
+def test_invalid_input_keeps_values_and_names_fields(client, app):
+    response = client.post("/usecases/heart-disease/", data={"age": "300", "sex": "Robot"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'value="300"' in page and "must be between" in page and "must be one of" in page
+    with app.app_context():
+        assert predictions.count() == 0
+
+
+def test_unknown_example_is_404(client):
+    assert client.get("/usecases/heart-disease/?example=nope").status_code == 404
+
+
+def _form_value(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return " ".join(map(str, value))
+    return str(value)
