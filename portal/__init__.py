@@ -26,7 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config)
     _fill_instance_defaults(app)
 
-    from portal import errors, extensions, main, usecase_pages
+    from portal import admin, api, auth, errors, extensions, history, main, usecase_pages
     import registry
     import usecases
 
@@ -36,6 +36,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     main.init_app(app)
     usecase_pages.init_app(app)
+    auth.init_app(app)
+    admin.init_app(app)
+    history.init_app(app)
+    api.init_app(app)
     return app
 
 

@@ -90,6 +90,9 @@ class Prediction(db.Model):
     inputs: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     output: Mapped[Any] = mapped_column(sa.JSON)
     summary: Mapped[str] = mapped_column(sa.String(300))
+    # The output reduced to one number or one label, so the history can be charted in SQL.
+    output_value: Mapped[float | None]
+    output_label: Mapped[str | None] = mapped_column(sa.String(100))
     latency_ms: Mapped[float]
     source: Mapped[str] = mapped_column(sa.String(8))
 

@@ -16,11 +16,22 @@ def record(usecase: str, version_id: int, version: int, inputs: list[dict[str, A
     rows = [{"usecase": usecase, "model_version_id": version_id, "version": version,
              "created_at": now, "inputs": values, "output": result["output"],
              "summary": str(result.get("summary", ""))[:300], "latency_ms": latency_ms,
-             "source": source}
+             "source": source, **reduce_output(result["output"])}
             for values, result in zip(inputs, results)]
     ids = list(db.session.scalars(sa.insert(Prediction).returning(Prediction.id, sort_by_parameter_order=True), rows))
     db.session.commit()
     return ids
+
+
+def reduce_output(output: Any) -> dict[str, Any]:
+    """One number (regression) or one label (a class, or the top item of a ranked list)."""
+    if isinstance(output, bool):
+        return {"output_value": None, "output_label": str(output).lower()}
+    if isinstance(output, (int, float)):
+        return {"output_value": float(output), "output_label": None}
+    if isinstance(output, list):
+        return {"output_value": None, "output_label": str(output[0])[:100] if output else None}
+    return {"output_value": None, "output_label": str(output)[:100]}
 
 
 def count(usecase: str | None = None) -> int:

@@ -66,11 +66,11 @@ def candidates() -> dict[str, Pipeline]:
         "ridge, inputs only": (RidgeCV(alphas=ALPHAS), False, False),
         "ridge + classroom profile": (RidgeCV(alphas=ALPHAS), True, True),
         "gradient boosting + classroom profile": (GradientBoostingRegressor(
-            n_estimators=120, max_depth=3, learning_rate=0.06, subsample=0.8,
+            n_estimators=100, max_depth=3, learning_rate=0.07, subsample=0.8,
             random_state=SEED), True, False),
         # n_jobs=1: threads would cost more than they save on a one-row web request.
         "random forest + classroom profile": (RandomForestRegressor(
-            n_estimators=60, min_samples_leaf=8, max_features=0.5, random_state=SEED,
+            n_estimators=40, min_samples_leaf=10, max_features=0.5, random_state=SEED,
             n_jobs=1), True, False),
     }
     return {name: Pipeline([("profile", ClassroomProfile()), ("prepare", prepare(profile, curves)),

@@ -1,0 +1,178 @@
+"""Reading the prediction history: filters, pages, charts and export.
+
+The history page and the API both call these, with the same filters, so they cannot disagree.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, fields as dc_fields
+from datetime import date, datetime, timedelta
+from typing import Any, Iterator, Mapping
+
+import sqlalchemy as sa
+
+from registry.database import db
+from registry.models import SOURCES, Prediction
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+HISTOGRAM_BINS = 20
+
+
+class FilterError(ValueError):
+    """Filters that cannot be read; `errors` maps each parameter to what is wrong."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("invalid filters")
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    """Which predictions to show. Dates are whole UTC days, `until` included."""
+
+    usecase: str | None = None
+    version: int | None = None
+    source: str | None = None
+    since: date | None = None
+    until: date | None = None
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str], usecases: set[str]) -> "HistoryFilter":
+        """Read filters from query parameters; blank ones mean "any"."""
+        values: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        for name in ("usecase", "version", "source", "since", "until"):
+            raw = (args.get(name) or "").strip()
+            if not raw:
+                continue
+            try:
+                values[name] = _parse(name, raw, usecases)
+            except ValueError as exc:
+                errors[name] = str(exc)
+        if not errors and values.get("since") and values.get("until") \
+                and values["since"] > values["until"]:
+            errors["until"] = "must not be before since"
+        if errors:
+            raise FilterError(errors)
+        return cls(**values)
+
+    def to_args(self) -> dict[str, str]:
+        """The filters as query parameters (for links to the next page, the CSV, the chart)."""
+        return {f.name: str(getattr(self, f.name)) for f in dc_fields(self)
+                if getattr(self, f.name) is not None}
+
+    def where(self, query: sa.Select) -> sa.Select:
+        if self.usecase:
+            query = query.where(Prediction.usecase == self.usecase)
+        if self.version is not None:
+            query = query.where(Prediction.version == self.version)
+        if self.source:
+            query = query.where(Prediction.source == self.source)
+        if self.since:
+            query = query.where(Prediction.created_at >= datetime.combine(self.since,
+                                                                          datetime.min.time()))
+        if self.until:
+            query = query.where(Prediction.created_at < datetime.combine(
+                self.until + timedelta(days=1), datetime.min.time()))
+        return query
+
+
+def _parse(name: str, raw: str, usecases: set[str]) -> Any:
+    if name == "usecase":
+        if raw not in usecases:
+            raise ValueError("is not a known use case")
+        return raw
+    if name == "version":
+        if not raw.isdigit() or len(raw) > 9:
+            raise ValueError("must be a whole number")
+        return int(raw)
+    if name == "source":
+        if raw not in SOURCES:
+            raise ValueError("must be one of: " + ", ".join(SOURCES))
+        return raw
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ValueError("must be a date like 2026-01-31") from None
+
+
+@dataclass
+class Page:
+    rows: list[Prediction]
+    next_cursor: int | None  # pass as `before` to get the next (older) page
+
+
+def page(filters: HistoryFilter, *, before: int | None = None,
+         limit: int = PAGE_SIZE) -> Page:
+    """Newest first, by keyset on the id: the cost of a page does not grow with its depth."""
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    query = filters.where(sa.select(Prediction)).order_by(Prediction.id.desc()).limit(limit + 1)
+    if before is not None:
+        query = query.where(Prediction.id < before)
+    rows = list(db.session.scalars(query))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, rows[-1].id if more and rows else None)
+
+
+def per_day(filters: HistoryFilter) -> list[tuple[str, int]]:
+    """Number of predictions on each day that has any, oldest first."""
+    day = sa.func.date(Prediction.created_at)
+    query = filters.where(sa.select(day, sa.func.count())).group_by(day).order_by(day)
+    return [(str(d), n) for d, n in db.session.execute(query)]
+
+
+def label_shares(filters: HistoryFilter, top: int = 12) -> list[tuple[str, int]]:
+    """How often each label (class, or top-ranked item) was predicted, most frequent first."""
+    query = (filters.where(sa.select(Prediction.output_label, sa.func.count()))
+             .where(Prediction.output_label.is_not(None)).group_by(Prediction.output_label)
+             .order_by(sa.func.count().desc()).limit(top))
+    return [(label, n) for label, n in db.session.execute(query)]
+
+
+def histogram(filters: HistoryFilter, bins: int = HISTOGRAM_BINS) -> list[tuple[float, float, int]]:
+    """Counts of numeric outputs in equal-width bins: (low, high, count)."""
+    value = Prediction.output_value
+    low, high = db.session.execute(filters.where(
+        sa.select(sa.func.min(value), sa.func.max(value)))).one()
+    if low is None:
+        return []
+    width = (high - low) / bins or 1.0
+    index = sa.func.min(sa.cast((value - low) / width, sa.Integer), bins - 1)
+    query = (filters.where(sa.select(index, sa.func.count())).where(value.is_not(None))
+             .group_by(index).order_by(index))
+    counts = dict(db.session.execute(query).all())
+    return [(low + i * width, low + (i + 1) * width, counts.get(i, 0)) for i in range(bins)]
+
+
+CSV_COLUMNS = ("id", "created_at", "usecase", "version", "source", "summary", "output",
+               "inputs", "latency_ms")
+
+
+def export_csv(filters: HistoryFilter, chunk_rows: int = 2000) -> Iterator[str]:
+    """The filtered history as CSV text, produced in chunks so it never sits whole in memory."""
+    columns = [Prediction.id, Prediction.created_at, Prediction.usecase, Prediction.version,
+               Prediction.source, Prediction.summary, Prediction.output, Prediction.inputs,
+               Prediction.latency_ms]
+    query = filters.where(sa.select(*columns)).order_by(Prediction.id.desc())
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    result = db.session.execute(query.execution_options(yield_per=chunk_rows))
+    for partition in result.partitions():
+        for row in partition:
+            writer.writerow((row[0], row[1].isoformat(), row[2], row[3], row[4],
+                             _cell(row[5]), _cell(json.dumps(row[6])), _cell(json.dumps(row[7])),
+                             round(row[8], 3)))
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _cell(text: str) -> str:
+    """Keep a spreadsheet from running a cell as a formula (CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
