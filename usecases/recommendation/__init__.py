@@ -1,4 +1,4 @@
-"""Movie recommendation: what to watch next, for a MovieLens user or a visitor's favourite movies."""
+"""Movie recommendation: what to watch next, for a MovieLens user or from a visitor's favourites."""
 from __future__ import annotations
 
 from functools import cache

@@ -35,12 +35,13 @@ FIELDS = (
 )
 
 EXAMPLES = {
-    "Science-fiction classics": {"movies": [260, 1196, 1214, 2571], "count": 10},
+    "Science-fiction classics": {"movies": [260, 1196, 1214, 2571], "ratings": None,
+                                 "user_id": None, "count": 10},
     "Family animation, with ratings": {"movies": [1, 3114, 588, 364],
-                                       "ratings": "5, 4.5, 4, 3.5", "count": 8},
-    "MovieLens user 15": {"user_id": 15, "count": 10},
-    "User 100 who just loved The Godfather": {"user_id": 100, "movies": [858], "ratings": "5",
-                                              "count": 10},
+                                       "ratings": "5, 4.5, 4, 3.5", "user_id": None, "count": 8},
+    "MovieLens user 15": {"movies": None, "ratings": None, "user_id": 15, "count": 10},
+    "User 100, who just loved The Godfather": {"movies": [858], "ratings": "5", "user_id": 100,
+                                               "count": 10},
 }
 
 _SEPARATORS = re.compile(r"[,;\s]+")

@@ -5,7 +5,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from usecases.recommendation.ranking import Ease
 from usecases.recommendation.ratings import (Profiles, fit_biases, fit_item_factors,
@@ -114,6 +113,8 @@ class Recommender:
             if (items < 0).any():
                 raise ValueError("unknown movie id among the picks")
             stars = np.full(len(items), self.liked_rating) if stars is None else np.asarray(stars)
+            if len(stars) != len(items):
+                raise ValueError(f"{len(stars)} ratings for {len(items)} picked movies")
             ages = np.zeros(len(items))
             if user_id is not None:
                 if not self.knows_user(user_id):
@@ -123,6 +124,7 @@ class Recommender:
                 keep = ~np.isin(self.user_items_[span], items)
                 items = np.concatenate([self.user_items_[span][keep], items])
                 stars = np.concatenate([self.user_ratings_[span][keep], stars])
+                # Picks (age 0) are newer than anything the user rated before.
                 ages = np.concatenate([self.user_ages_[span][keep] + (len(ages) > 0), ages])
             parts.append((np.full(len(items), row), items, stars, ages))
         rows, items, stars, ages = (np.concatenate([p[k] for p in parts]) if parts else
@@ -189,14 +191,16 @@ class Recommender:
         return f"{self.titles_[item]} ({self.years_[item]})"
 
     def search(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
-        """Movies whose title contains `query` (any case): titles starting with it first, then
-        the most rated."""
+        """Movies whose title contains `query` (any case): the exact title first, then titles
+        starting with it, each group most rated first."""
         query = query.strip().lower()
         if not query:
             return []
         titles = pd.Series(self.titles_, dtype=object).str.lower()
         hits = np.flatnonzero(titles.str.contains(query, regex=False).to_numpy())
-        starts = titles.iloc[hits].str.startswith(query).to_numpy()
-        hits = hits[np.lexsort((-self.popularity_[hits], ~starts))][:limit]
+        found = titles.iloc[hits]
+        exact = (found == query).to_numpy()
+        starts = found.str.startswith(query).to_numpy()
+        hits = hits[np.lexsort((-self.popularity_[hits], ~starts, ~exact))][:limit]
         return [{"id": int(self.movie_ids_[i]), "title": self.titles_[i],
                  "year": int(self.years_[i])} for i in hits]

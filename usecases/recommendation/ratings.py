@@ -1,4 +1,5 @@
-"""The rating model's arithmetic: regularised biases and latent factors by alternating least squares.
+"""The rating model's arithmetic: regularised biases, and latent factors by alternating least
+squares.
 
 Every function works on `Profiles`, the rated movies of a batch of people as flat arrays, so the
 same code fits the training users and folds in a visitor: what is served is what was evaluated.
@@ -43,8 +44,12 @@ def half_life_weights(ages: np.ndarray, half_life: float) -> np.ndarray:
 
 def genre_year_features(movies: pd.DataFrame) -> np.ndarray:
     """Per movie: its genres (shares summing to 1) and release-era steps (released since ...)."""
-    genres = movies["genres"].str.get_dummies("|").to_numpy(float)
-    genres /= np.maximum(genres.sum(axis=1, keepdims=True), 1.0)
+    # A plain loop: pandas' str.get_dummies takes 0.15 s on 9,000 movies, this 10 ms.
+    lists = [[g for g in text.split("|") if g] for text in movies["genres"]]
+    column = {g: i for i, g in enumerate(sorted({g for names in lists for g in names}))}
+    genres = np.zeros((len(lists), len(column)))
+    for row, names in enumerate(lists):
+        genres[row, [column[g] for g in names]] = 1.0 / max(len(names), 1)
     eras = (1950, 1970, 1980, 1990, 1995, 2000, 2005, 2010)
     steps = np.stack([movies["year"].to_numpy() >= era for era in eras], axis=1).astype(float)
     return np.hstack([genres, steps])
@@ -92,11 +97,13 @@ def ridge_rows(residuals: sp.csr_matrix, factors: np.ndarray, reg: float) -> np.
     sparse product and solves them all in one call, instead of a Python loop over rows.
     """
     k = factors.shape[1]
-    outer = np.einsum("ik,il->ikl", factors, factors).reshape(len(factors), k * k)
-    rated = residuals.copy()
+    # Only the columns some row rated matter: a visitor rates a handful of 9,000 movies.
+    used = np.unique(residuals.indices)
+    outer = np.einsum("ik,il->ikl", factors[used], factors[used]).reshape(len(used), k * k)
+    rated = residuals[:, used]
     rated.data = np.ones_like(rated.data)
     lhs = np.asarray(rated @ outer).reshape(-1, k, k) + reg * np.eye(k)
-    rhs = np.asarray(residuals @ factors)
+    rhs = np.asarray(residuals[:, used] @ factors[used])
     return np.linalg.solve(lhs, rhs[..., None])[..., 0]
 
 

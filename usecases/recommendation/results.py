@@ -6,24 +6,25 @@ from typing import Any
 
 import numpy as np
 
+from usecases.recommendation.data import RELEVANT
 from usecases.recommendation.form import parse_ratings
 from usecases.recommendation.model import Recommender
 from usecases.recommendation.ratings import Profiles
 
 TOP_EFFECTS = 6
-LIKED = 3.5   # a rating at least this high reads "Because you liked"; lower ones "you rated"
+LIKED = RELEVANT   # the same "liked" as the evaluation's; lower ratings read "Because you rated"
 
 
 def recommend(model: Recommender, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One result per row: output (movie ids in rank order), items, summary, explanation."""
+    stars_given = [parse_ratings(row.get("ratings")) for row in rows]
     people = model.profiles([row.get("user_id") for row in rows],
-                            [row.get("movies") or [] for row in rows],
-                            [parse_ratings(row.get("ratings")) for row in rows])
+                            [row.get("movies") or [] for row in rows], stars_given)
     ranking, predicted = model.score(people)
     counts = [int(row.get("count") or 10) for row in rows]
     best = model.top(ranking, people, max(counts))
     results = []
-    for r, (row, count) in enumerate(zip(rows, counts)):
+    for r, (row, count, stars) in enumerate(zip(rows, counts, stars_given)):
         chosen = best[r, :count]
         contributions, sources = _contributions(model, people, r, chosen)
         liked = people.ratings[people.rows == r] >= LIKED
@@ -41,9 +42,7 @@ def recommend(model: Recommender, rows: list[dict[str, Any]]) -> list[dict[str, 
                           "predicted_rating": round(float(predicted[r, item]), 2),
                           "score": float(ranking[r, item]), "because": because})
         picked = row.get("movies") or []
-        stars = parse_ratings(row.get("ratings"))
-        shown = {m: ("liked" if stars is None else s)
-                 for m, s in zip(picked, stars or [None] * len(picked))}
+        shown = dict.fromkeys(picked, "liked") if stars is None else dict(zip(picked, stars))
         results.append({
             "output": [item["id"] for item in items],
             "items": items,

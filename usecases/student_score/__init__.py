@@ -46,9 +46,12 @@ class StudentScore(UseCase):
         progress(0.85, f"refitting {board.best} on all training rows")
         fitted, metrics = star_model.fit(clone(candidates[board.best]), data.train, data.test)
         progress(0.95, "measured on the held-out pupils")
-        settings = fitted.pipeline.named_steps["regress"].get_params()
+        regressor = fitted.pipeline.named_steps["regress"]
+        settings = regressor.get_params() | ({"alpha": float(regressor.alpha_)}
+                                             if hasattr(regressor, "alpha_") else {})
         params = {"algorithm": board.best, "cv_r2": board.rows[0]["cv_score"], "cv_folds": 5,
-                  "features": list(star_data.FEATURES), "interval_quantiles": [*star_model.INTERVAL],
+                  "features": list(star_data.FEATURES),
+                  "interval_quantiles": list(star_model.INTERVAL),
                   "estimator": {key: value for key, value in settings.items()
                                 if isinstance(value, (bool, int, float, str, type(None)))}}
         progress(1.0, "done")

@@ -2,10 +2,12 @@
 
 In STAR each first-grade teacher had one class, and the teacher and class inputs (school type,
 class type, degree, career ladder, years of experience, teacher ethnicity) nearly single it out:
-the 6,379 pupils show 308 distinct profiles, and 363 once the (unasked) school id is added. Classrooms differ a lot in math (teaching, peers, school), so
-the model may learn from that profile: the mean score of the pupils who shared it (target
-encoded, cross-fitted, in the pipeline) and two facts about those classmates computed here.
-A profile never seen in training gets the overall values, so the model falls back to the inputs.
+the 6,379 pupils show 308 distinct profiles, and 363 once the (unasked) school id is added.
+Classrooms differ a lot in math (teaching, peers, school), so the model may learn from that
+profile: the mean score of the pupils who shared it (target encoded, cross-fitted, in the
+pipeline) and two facts about those classmates computed here. A profile never seen in training
+gets the overall values, so the model falls back to the inputs (CV R2 0.55 without the profile,
+0.61 with it).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tennessee STAR data: first-grade pupils from the AER package, cleaned and split with a fixed seed."""
+"""Tennessee STAR data: first-graders from the AER package, cleaned and split with a fixed seed."""
 from __future__ import annotations
 
 import numpy as np

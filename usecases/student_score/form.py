@@ -2,7 +2,8 @@
 
 Choice values are the data's own codes, with labels a person reads. Free lunch, the teacher's
 career ladder level and the teacher's ethnicity are missing for some pupils in the data too, so a
-visitor may leave them unknown; the rest are needed. Number ranges are the data's ranges.
+visitor may leave them unknown (the model then counts the usual mix of answers); the rest are
+needed. Number ranges are the data's ranges.
 """
 from __future__ import annotations
 
