@@ -79,3 +79,26 @@ def register_dummy(usecase: str = "toy", value: float = 1.0, **overrides):
                   data_fingerprint="0" * 64, train_rows=1, test_rows=1,
                   training_seconds=0.0) | overrides
     return versions.register_version(usecase, model, **fields)
+
+
+@pytest.fixture(scope="session")
+def registered(trained_instance):
+    """`registered(name)`: the production version `hub bootstrap` registered, as a TrainedModel.
+
+    Quality floors are checked on these: the model and metrics the registry actually holds.
+    """
+    from registry import serving
+    from usecases.base import TrainedModel
+
+    app = make_app(trained_instance)
+    loaded: dict[str, TrainedModel] = {}
+
+    def get(name: str) -> TrainedModel:
+        if name not in loaded:
+            with app.app_context():
+                row = versions.production_version(name)
+                model = serving.cache().version(row).model
+                loaded[name] = TrainedModel(model, row.params, row.metrics, row.leaderboard)
+        return loaded[name]
+
+    return get

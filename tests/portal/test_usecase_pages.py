@@ -3,7 +3,7 @@ import pytest
 
 from registry import predictions
 
-NAMES = ["heart-disease", "recommendation", "student-score"]
+NAMES = ["heart-disease", "recommendation", "sentiment", "student-score"]
 
 
 def test_home_lists_every_usecase_with_its_production_version(client, app):

@@ -5,7 +5,7 @@ import pytest
 import usecases
 from usecases.base import PluginError, UseCase, check_contract
 
-BUILT_IN = {"heart-disease", "recommendation", "student-score"}
+BUILT_IN = {"heart-disease", "recommendation", "sentiment", "student-score"}
 
 
 def test_entry_points_find_the_built_in_usecases():
