@@ -176,3 +176,21 @@ def export_csv(filters: HistoryFilter, chunk_rows: int = 2000) -> Iterator[str]:
 def _cell(text: str) -> str:
     """Keep a spreadsheet from running a cell as a formula (CSV injection)."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@dataclass
+class Charts:
+    """What the history's charts show for one set of filters."""
+
+    per_day: list[tuple[str, int]]
+    histogram: list[tuple[float, float, int]]  # numeric outputs; empty when there are none
+    label_shares: list[tuple[str, int]]  # labels and top items; empty when there are none
+
+    @property
+    def empty(self) -> bool:
+        return not self.per_day
+
+
+def charts(filters: HistoryFilter) -> Charts:
+    """Predictions per day and the distribution of their outputs, for the filtered range."""
+    return Charts(per_day(filters), histogram(filters), label_shares(filters))

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import cache
 
 import sqlalchemy as sa
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from registry.database import db, utcnow
 from registry.models import ROLES, User
@@ -67,3 +69,23 @@ def user_for_token(token: str) -> User | None:
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+@cache
+def _no_such_user_hash() -> str:
+    """A hash checked when the username is unknown, so a wrong name costs as long as a wrong
+    password and the answer's timing does not tell which names exist. Made once, on first use."""
+    return generate_password_hash(secrets.token_hex(16))
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The user with this name and password, or None (the same answer for either mistake)."""
+    user = find_user(username.strip())
+    if user is None:
+        check_password_hash(_no_such_user_hash(), password)
+        return None
+    return user if user.check_password(password) else None
+
+
+def get_user(user_id: int) -> User | None:
+    return db.session.get(User, user_id)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import platform
+from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
@@ -148,3 +149,50 @@ def get_version_by_id(version_id: int) -> ModelVersion:
     if row is None:
         raise NotFound(f"no model version with id {version_id}")
     return row
+
+
+@dataclass(frozen=True)
+class MetricDifference:
+    """One held-out metric of two versions; `difference` is b minus a (None if either lacks it)."""
+
+    name: str
+    a: float | None
+    b: float | None
+
+    @property
+    def difference(self) -> float | None:
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                      for v in (self.a, self.b))
+        return self.b - self.a if numbers else None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two versions of one use case side by side, metric by metric."""
+
+    a: ModelVersion
+    b: ModelVersion
+    metrics: list[MetricDifference]
+
+
+def compare(usecase: str, a: int, b: int) -> Comparison:
+    """Versions a and b of a use case with their metrics aligned (a's order, then b's extras)."""
+    first, second = get_version(usecase, a), get_version(usecase, b)
+    names = list(first.metrics) + [n for n in second.metrics if n not in first.metrics]
+    return Comparison(first, second, [MetricDifference(n, first.metrics.get(n),
+                                                       second.metrics.get(n)) for n in names])
+
+
+def compare_with_production(usecase: str, version: int) -> Comparison | None:
+    """How a version differs from production (production as a); None when there is nothing to
+    compare with: no production version, or this version is the production one."""
+    current = production_version(usecase)
+    if current is None or current.version == version:
+        return None
+    return compare(usecase, current.version, version)
+
+
+def version_counts() -> dict[str, int]:
+    """How many versions each use case has, in one query."""
+    query = sa.select(ModelVersion.usecase, sa.func.count()).group_by(ModelVersion.usecase)
+    return dict(db.session.execute(query).all())

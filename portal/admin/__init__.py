@@ -1,8 +1,18 @@
 """Admin pages: model versions, comparison, promotion, rollback, retraining, users."""
 from flask import Blueprint, Flask
 
+from portal.auth import role_required
+
 bp = Blueprint("admin", __name__)
 
 
+@bp.before_request
+@role_required("admin")
+def require_admin() -> None:
+    """Every admin page is for admins only; checked here so that no view can forget it."""
+
+
 def init_app(app: Flask) -> None:
+    from portal.admin import routes, training, users  # noqa: F401  (register the views on bp)
+
     app.register_blueprint(bp, url_prefix="/admin")

@@ -1,0 +1,35 @@
+"""Admin forms: a reason for the audit trail, the version comparison, a new user."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+from registry.models import ROLES
+
+
+class ReasonForm(FlaskForm):
+    """Promotion and rollback: the reason goes into the audit trail, so it is required."""
+
+    reason = StringField("Reason", filters=[lambda text: text.strip() if text else text],
+                         validators=[DataRequired(message="Say why, for the audit trail."),
+                                     Length(max=500)])
+
+
+class CompareForm(FlaskForm):
+    """Two versions to put side by side; read from the query string (a GET changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    a = SelectField("Version A", coerce=int)
+    b = SelectField("Version B", coerce=int)
+
+
+class UserForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired(), Length(max=80)],
+                           render_kw={"autocomplete": "off"})
+    password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=200)],
+                             render_kw={"autocomplete": "new-password"})
+    # Least privilege unless the admin chooses otherwise.
+    role = SelectField("Role", choices=[SelectChoice(role) for role in ROLES], default="analyst")

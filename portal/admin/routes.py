@@ -1,0 +1,116 @@
+"""Admin views of model versions: the overview, one use case, comparison, promotion, rollback."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from portal.admin import bp
+from portal.admin.forms import CompareForm, ReasonForm
+from registry import jobs, versions
+from registry.models import ModelVersion
+from usecases import UnknownUseCase, all_usecases, get_usecase
+from usecases.base import UseCase
+
+
+def usecase_or_404(name: str) -> UseCase:
+    """The enabled use case of that name; a page about any other is not found."""
+    try:
+        return get_usecase(name)
+    except UnknownUseCase:
+        abort(404, description=f"There is no use case named {name!r}.")
+
+
+@bp.get("/")
+def index():
+    """Every use case with its production version and how many versions it has."""
+    return render_template("admin/index.html", usecases=all_usecases(),
+                           production=versions.production_versions(),
+                           counts=versions.version_counts())
+
+
+def render_usecase(usecase: UseCase, rollback_form: ReasonForm | None = None,
+                   refusal: str | None = None, status: int = 200):
+    """One use case's versions, audit trail and recent jobs (also re-shown after a bad rollback)."""
+    return render_template("admin/usecase.html", usecase=usecase,
+                           versions=versions.list_versions(usecase.name),
+                           promotions=versions.promotions(usecase.name),
+                           jobs=jobs.recent_jobs(usecase.name, limit=5),
+                           rollback_form=rollback_form or ReasonForm(formdata=None),
+                           refusal=refusal), status
+
+
+@bp.get("/models/<name>")
+def usecase(name: str):
+    """Every version of one use case, in full, with the actions an admin can take on them."""
+    return render_usecase(usecase_or_404(name))
+
+
+@bp.get("/models/<name>/compare")
+def compare(name: str):
+    """Two versions side by side; by default production against the newest other version."""
+    usecase = usecase_or_404(name)
+    rows = versions.list_versions(name)
+    form = CompareForm(formdata=request.args if request.args else None,
+                       **default_pair(rows))
+    form.a.choices = form.b.choices = [SelectChoice(v.version, f"v{v.version} · {v.stage}")
+                                       for v in rows]
+    comparison, status = None, 200
+    if len(rows) >= 2:
+        if form.validate():
+            comparison = versions.compare(name, form.a.data, form.b.data)
+        else:
+            status = 400
+    return render_template("admin/compare.html", usecase=usecase, form=form,
+                           comparison=comparison), status
+
+
+def default_pair(rows: list[ModelVersion]) -> dict[str, int]:
+    """Production as A (else the second newest) and the newest other version as B."""
+    if len(rows) < 2:
+        return {}
+    live = next((v for v in rows if v.stage == "production"), rows[1])
+    other = next(v for v in rows if v is not live)
+    return {"a": live.version, "b": other.version}
+
+
+@bp.route("/models/<name>/versions/<int:version>/promote", methods=["GET", "POST"])
+def promote(name: str, version: int):
+    """Ask for a reason, then make the version the production one."""
+    usecase = usecase_or_404(name)
+    form = ReasonForm()
+    refusal = None
+    if form.validate_on_submit():
+        try:
+            versions.promote(name, version, actor=current_user.username,
+                             reason=form.reason.data)
+        except versions.NotFound:
+            abort(404)
+        except versions.RegistryError as exc:
+            refusal = str(exc)
+        else:
+            flash(f"{usecase.title}: version {version} is now in production.")
+            return redirect(url_for("admin.usecase", name=name))
+    try:
+        comparison = versions.compare_with_production(name, version)
+        target = versions.get_version(name, version)
+    except versions.NotFound:
+        abort(404)
+    status = 409 if refusal else 400 if form.errors else 200
+    return render_template("admin/promote.html", usecase=usecase, target=target, form=form,
+                           comparison=comparison, refusal=refusal), status
+
+
+@bp.post("/models/<name>/rollback")
+def rollback(name: str):
+    """Put the previous production version back, with a reason for the audit trail."""
+    usecase = usecase_or_404(name)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        return render_usecase(usecase, form, status=400)
+    try:
+        record = versions.rollback(name, actor=current_user.username, reason=form.reason.data)
+    except versions.RegistryError as exc:
+        return render_usecase(usecase, form, refusal=str(exc), status=409)
+    flash(f"{usecase.title}: rolled back to version {record.to_version.version}.")
+    return redirect(url_for("admin.usecase", name=name))

@@ -1,0 +1,48 @@
+"""Login and logout views."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from portal.auth import bp
+from portal.auth.forms import LoginForm
+from registry import users
+
+
+def safe_next(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None: a login link must not lead elsewhere."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+def landing_page() -> str:
+    """Where a signed-in user goes by default: admins to the models, analysts to the history."""
+    return url_for("admin.index" if current_user.is_admin else "history.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Show the login form; on a good name and password sign in and go back where asked."""
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(safe_next(request.args.get("next")) or landing_page())
+    form = LoginForm()
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form), 400 if form.errors else 200
+    user = users.authenticate(form.username.data, form.password.data)
+    if user is None:
+        return render_template("auth/login.html", form=form,
+                               failed="Unknown username or wrong password."), 401
+    login_user(user)
+    return redirect(safe_next(request.args.get("next")) or landing_page())
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out (a POST with the CSRF token, so another site cannot sign people out)."""
+    logout_user()
+    flash("You are signed out.")
+    return redirect(url_for("main.index"))

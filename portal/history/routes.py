@@ -1,0 +1,93 @@
+"""History views: the filtered, paginated table with its charts, and the CSV export."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from flask import Response, render_template, request, stream_with_context
+
+from portal.history import bp, charts
+from registry import history
+from registry.database import utcnow
+from registry.models import SOURCES
+from usecases import all_usecases
+
+INPUTS_CHARS = 160
+OUTPUT_CHARS = 80
+
+
+def read_filters(args: Mapping[str, str]) -> tuple[history.HistoryFilter, int | None]:
+    """The filters and the page cursor (`before`); FilterError names every bad parameter."""
+    errors: dict[str, str] = {}
+    try:
+        filters = history.HistoryFilter.from_args(args, set(all_usecases()))
+    except history.FilterError as exc:
+        errors, filters = exc.errors, history.HistoryFilter()
+    before = (args.get("before") or "").strip()
+    if before and (not before.isdigit() or len(before) > 18):
+        errors["before"] = "must be a whole number"
+    if errors:
+        raise history.FilterError(errors)
+    return filters, int(before) if before else None
+
+
+def render_history(errors: dict[str, str], status: int = 200, **context: Any):
+    """The history page; with `errors` only the filter form is shown, each message by its field."""
+    return render_template("history/index.html", usecases=all_usecases(), sources=SOURCES,
+                           args=request.args, errors=errors, **context), status
+
+
+@bp.get("/")
+def index():
+    """Newest predictions first, a page at a time, with charts of the whole filtered range."""
+    try:
+        filters, before = read_filters(request.args)
+    except history.FilterError as exc:
+        return render_history(exc.errors, 400)
+    found = history.charts(filters)
+    drawn = [charts.per_day_chart(found.per_day)]
+    if found.label_shares:
+        drawn.append(charts.label_chart(found.label_shares))
+    if found.histogram:
+        drawn.append(charts.histogram_chart(found.histogram))
+    return render_history({}, page=history.page(filters, before=before), filters=filters,
+                          charts=[] if found.empty else drawn, first_page=before is None)
+
+
+@bp.get("/export.csv")
+def export():
+    """The filtered history as a CSV download, streamed a chunk of rows at a time."""
+    try:
+        filters, _ = read_filters(request.args)
+    except history.FilterError as exc:
+        return render_history(exc.errors, 400)
+    name = f"predictions-{filters.usecase or 'all'}-{utcnow():%Y%m%d-%H%M}.csv"
+    return Response(stream_with_context(history.export_csv(filters)), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.app_template_filter("key_values")
+def key_values(values: Mapping[str, Any], limit: int = INPUTS_CHARS) -> str:
+    """Inputs at a glance: "age: 54 · sex: male", cut at `limit` characters."""
+    text = " · ".join(f"{key}: {brief(value, limit)}" for key, value in values.items())
+    return cut(text, limit)
+
+
+@bp.app_template_filter("brief")
+def brief(value: Any, limit: int = OUTPUT_CHARS) -> str:
+    """A value in a few characters: numbers to 4 significant digits, lists comma-separated."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (list, tuple)):
+        return cut(", ".join(brief(item, limit) for item in value), limit)
+    if isinstance(value, dict):
+        return key_values(value, limit)
+    return cut(str(value), limit)
+
+
+def cut(text: str, limit: int) -> str:
+    """At most `limit` characters; a cut is marked with an ellipsis."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"

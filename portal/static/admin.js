@@ -1,0 +1,51 @@
+// Admin pages: follow a training job without reloading the page.
+// The job page works without this file (it refreshes itself inside <noscript>); with it, the
+// progress bar and message move in place, and the page reloads once the job has finished so the
+// server can show the outcome (the new version, or the error).
+(function () {
+  "use strict";
+
+  var POLL_MS = 1000;
+
+  function follow(panel) {
+    var url = panel.getAttribute("data-job-status");
+    var bar = panel.querySelector('[data-job-field="progress"]');
+    var status = panel.querySelector('[data-job-field="status"]');
+    var message = panel.querySelector('[data-job-field="message"]');
+
+    function show(job) {
+      bar.value = job.progress;
+      bar.textContent = Math.round(job.progress * 100) + "%";
+      status.textContent = job.status;
+      status.className = "tag status-" + job.status;
+      message.textContent = job.message;
+    }
+
+    function poll() {
+      fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (response) {
+          if (!response.ok) { throw new Error("status " + response.status); }
+          return response.json();
+        })
+        .then(function (job) {
+          show(job);
+          if (job.status === "succeeded" || job.status === "failed") {
+            window.location.reload();
+          } else {
+            window.setTimeout(poll, POLL_MS);
+          }
+        })
+        .catch(function () {
+          // A hiccup (server restarting, network): try again a little later.
+          window.setTimeout(poll, POLL_MS * 3);
+        });
+    }
+
+    window.setTimeout(poll, POLL_MS);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var panels = document.querySelectorAll('[data-job-status][data-job-finished="false"]');
+    Array.prototype.forEach.call(panels, follow);
+  });
+})();
