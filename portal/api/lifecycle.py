@@ -1,0 +1,75 @@
+"""A model's life: its versions, promotion and rollback, training jobs (admins change things)."""
+from __future__ import annotations
+
+from flask import g, jsonify, url_for
+
+from portal.api import bp, parse, shapes
+from portal.api.auth import ADMIN, token_required
+from portal.api.errors import ApiError, registry_refusals
+from registry import jobs, versions
+
+VERSION = f"<int(min=1, max={parse.MAX_ID}):number>"
+JOB_ID = f"<int(min=1, max={parse.MAX_ID}):job_id>"
+
+
+@bp.get("/usecases/<name>/versions")
+def model_versions(name: str):
+    """Every version of a use case, newest first, with its metrics and provenance."""
+    parse.usecase_named(name)
+    return jsonify({"usecase": name,
+                    "versions": [row.to_dict() for row in versions.list_versions(name)]})
+
+
+@bp.get(f"/usecases/<name>/versions/{VERSION}")
+def model_version(name: str, number: int):
+    parse.usecase_named(name)
+    with registry_refusals():
+        return jsonify(versions.get_version(name, number).to_dict())
+
+
+@bp.post(f"/usecases/<name>/versions/{VERSION}/promote")
+@token_required(ADMIN)
+def promote(name: str, number: int):
+    """Make a version the production one; body {"reason": "..."}."""
+    parse.usecase_named(name)
+    why = parse.reason(parse.json_object())
+    with registry_refusals():
+        record = versions.promote(name, number, actor=g.api_user.username, reason=why)
+    return jsonify(shapes.promotion(record))
+
+
+@bp.post("/usecases/<name>/rollback")
+@token_required(ADMIN)
+def rollback(name: str):
+    """Go back to the version that was in production before; body {"reason": "..."}."""
+    parse.usecase_named(name)
+    why = parse.reason(parse.json_object())
+    with registry_refusals():
+        record = versions.rollback(name, actor=g.api_user.username, reason=why)
+    return jsonify(shapes.promotion(record))
+
+
+@bp.post("/usecases/<name>/train")
+@token_required(ADMIN)
+def train(name: str):
+    """Start training a new version in its own process; answer 202 and where to follow it."""
+    parse.usecase_named(name)
+    body = parse.json_object(required=False)
+    parse.refuse_unknown_keys(body, ("promote",))
+    promote_after = body.get("promote", False)
+    if not isinstance(promote_after, bool):
+        raise ApiError(422, "invalid_body", "promote must be true or false",
+                       {"promote": "must be true or false"})
+    with registry_refusals():
+        job = jobs.start(name, requested_by=g.api_user.username, promote=promote_after)
+    return jsonify(job.to_dict()), 202, {"Location": url_for("api.job", job_id=job.id)}
+
+
+@bp.get(f"/jobs/{JOB_ID}")
+@token_required(ADMIN)
+def job(job_id: int):
+    """A training job's status, progress, message and (when done) the version it made."""
+    found = jobs.get_job(job_id)
+    if found is None:
+        raise ApiError(404, "not_found", f"no training job {job_id}")
+    return jsonify(found.to_dict())

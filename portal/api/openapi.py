@@ -1,0 +1,189 @@
+"""The OpenAPI 3.1 description of the API, generated from the code: the routes' roles come from
+their guards, each use case's input schema from its declared fields."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, jsonify
+
+from portal.api import bp, schemas, shapes
+from portal.api.errors import PREFIX
+from registry.history import MAX_PAGE_SIZE, PAGE_SIZE
+from registry.models import SOURCES
+from usecases import all_usecases
+from usecases.base import UseCase
+
+ERRORS = {"400": ("MalformedJson", "The body is not valid JSON."),
+          "401": ("Unauthorized", "No token, or a token that is not valid; the answer has "
+                                  "WWW-Authenticate: Bearer."),
+          "403": ("Forbidden", "The token's role may not do this."),
+          "404": ("NotFound", "No such use case, version, job or endpoint."),
+          "409": ("Conflict", "The registry cannot do this now (e.g. nothing to roll back to, "
+                              "already training)."),
+          "413": ("TooLarge", "The body (or the batch) is too large."),
+          "415": ("UnsupportedMediaType", "The body is not sent as application/json."),
+          "422": ("Invalid", "Some fields are not valid; `fields` says which and why."),
+          "503": ("Unavailable", "The use case has no model that can serve right now.")}
+JSON_BODY = ("400", "413", "415", "422")
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    return jsonify(document())
+
+
+def document() -> dict[str, Any]:
+    usecases = all_usecases()
+    max_batch = int(current_app.config["MAX_BATCH"])
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Model Hub API", "version": "1",
+                 "description": "Predictions from the hub's trained models, their versions, "
+                                "training and the prediction history. Every answer is JSON; "
+                                "every error has the shape of the Error schema."},
+        "servers": [{"url": PREFIX}],
+        "paths": paths(usecases, max_batch),
+        "components": {
+            "schemas": schemas.SCHEMAS | schemas.usecase_inputs(usecases),
+            "responses": {name: _error_response(text) for name, text in ERRORS.values()},
+            "securitySchemes": {"bearerAuth": {
+                "type": "http", "scheme": "bearer",
+                "description": "An API token from `flask --app portal user token NAME`."}}},
+    }
+
+
+def paths(usecases: dict, max_batch: int) -> dict[str, Any]:
+    name = _path_param("name", "A use case's name.", _names(usecases))
+    number = _path_param("number", "A version number.", {"type": "integer", "minimum": 1})
+    out: dict[str, Any] = {
+        "/usecases": {"get": _op("usecases", "List the use cases", "UseCaseList")},
+        "/usecases/{name}": {"get": _op("usecase", "Describe a use case: input schema, "
+                                        "examples, metrics", "UseCaseDetail", [name], ["404"])},
+        "/usecases/{name}/versions": {"get": _op(
+            "model_versions", "List a use case's versions", "VersionList", [name], ["404"])},
+        "/usecases/{name}/versions/{number}": {"get": _op(
+            "model_version", "Describe one version", "ModelVersion", [name, number], ["404"])},
+        "/usecases/{name}/versions/{number}/promote": {"post": _op(
+            "promote", "Make a version the production one", "Promotion", [name, number],
+            ["404", "409", *JSON_BODY], body=schemas.ref("Reason"))},
+        "/usecases/{name}/rollback": {"post": _op(
+            "rollback", "Go back to the previous production version", "Promotion", [name],
+            ["404", "409", *JSON_BODY], body=schemas.ref("Reason"))},
+        "/usecases/{name}/train": {"post": _op(
+            "train", "Start training a new version", "Job", [name], ["404", "409", *JSON_BODY],
+            body=schemas.ref("TrainOptions"), status="202", body_required=False)},
+        "/jobs/{job_id}": {"get": _op(
+            "job", "Follow a training job", "Job",
+            [_path_param("job_id", "A training job's id.", {"type": "integer", "minimum": 1})],
+            ["404"])},
+        "/predictions": {"get": _op("predictions", "Page through the prediction history",
+                                    "History", _history_params(usecases, page=True), ["422"])},
+        "/predictions.csv": {"get": _op(
+            "predictions_csv", "Export the prediction history as CSV", None,
+            _history_params(usecases, page=False), ["422"], answer=_text("text/csv"))},
+        "/openapi.json": {"get": _op("openapi_json", "This document", None,
+                                     answer=_json_response("OpenAPI 3.1", {"type": "object"}))},
+    }
+    for usecase in usecases.values():
+        out[f"/usecases/{usecase.name}/predict"] = {"post": _predict_op(usecase, max_batch)}
+    ops = {"/healthz": ("healthz", "Liveness: the process answers", "Health", []),
+           "/readyz": ("readyz", "Readiness: the database and every model can serve",
+                       "Readiness", []),
+           "/metrics": ("prometheus_metrics", "Prometheus metrics (text format)", None, [])}
+    for path, (endpoint, summary, schema, errors) in ops.items():
+        answer = None if schema else _text("text/plain")
+        # Outside /api/v1: the server's root, relative to where this document is served.
+        out[path] = {"get": _op(endpoint, summary, schema, errors=errors, blueprint="ops",
+                                answer=answer) | {"servers": [{"url": "/"}]}}
+    out["/readyz"]["get"]["responses"]["503"] = _json_response(
+        "Not ready: which use case cannot serve and why.", schemas.ref("Readiness"))
+    return out
+
+
+def _predict_op(usecase: UseCase, max_batch: int) -> dict[str, Any]:
+    examples = shapes.examples(usecase)
+    operation = _op("predict", f"Predict: {usecase.title}", None,
+                    errors=["401", "403", "404", "503", *JSON_BODY],
+                    body=schemas.predict_body(usecase, max_batch))
+    operation["description"] = (f"{usecase.description} One input gives `prediction`; a list "
+                                f"of up to {max_batch} gives `predictions`, in order.")
+    operation["operationId"] = f"predict_{usecase.name}"
+    operation["security"] = [{}, {"bearerAuth": []}]  # a token only to choose a version
+    body = operation["requestBody"]["content"]["application/json"]
+    body["examples"] = {f"example{i}": {"summary": title, "value": {"inputs": inputs}}
+                        for i, (title, inputs) in enumerate(examples.items(), 1)}
+    body["examples"]["batch"] = {"summary": "A batch of every example",
+                                 "value": {"inputs": list(examples.values())}}
+    operation["responses"]["200"] = _json_response("The prediction(s), with the stored ids.", {
+        "oneOf": [schemas.ref("Scored"), schemas.ref("ScoredBatch")]})
+    return operation
+
+
+def _op(endpoint: str, summary: str, schema: str | None, parameters: list | None = None,
+        errors: list[str] | None = None, *, body: dict | None = None, status: str = "200",
+        body_required: bool = True, blueprint: str = "api",
+        answer: dict | None = None) -> dict[str, Any]:
+    """One operation; its security comes from the roles its view is guarded with."""
+    roles = getattr(current_app.view_functions[f"{blueprint}.{endpoint}"], "roles", ())
+    if answer is None:
+        answer = (_json_response("Success.", schemas.ref(schema)) if schema
+                  else {"description": "Success."})
+    responses = {status: answer}
+    if roles:
+        errors = ["401", "403", *(errors or [])]
+    for code in sorted(errors or []):
+        responses[code] = {"$ref": f"#/components/responses/{ERRORS[code][0]}"}
+    responses["default"] = _error_response("Any other error, in the same shape.")
+    operation: dict[str, Any] = {"operationId": endpoint, "summary": summary,
+                                 "parameters": parameters or [], "responses": responses}
+    if roles:
+        operation["security"] = [{"bearerAuth": []}]
+        operation["description"] = f"Needs a token with the role: {' or '.join(roles)}."
+    if body is not None:
+        operation["requestBody"] = {"required": body_required,
+                                    "content": {"application/json": {"schema": body}}}
+    return operation
+
+
+def _names(usecases: dict) -> dict[str, Any]:
+    """The schema of a use case's name (an empty enum is not valid: none may be enabled)."""
+    return {"type": "string"} | ({"enum": list(usecases)} if usecases else {})
+
+
+def _path_param(name: str, description: str, schema: dict) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "description": description,
+            "schema": schema}
+
+
+def _query(name: str, description: str, schema: dict) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": schema}
+
+
+def _history_params(usecases: dict, *, page: bool) -> list[dict[str, Any]]:
+    params = [_query("usecase", "Only this use case.", _names(usecases)),
+              _query("version", "Only this model version.", {"type": "integer", "minimum": 0}),
+              _query("source", "Only predictions made here.", {"type": "string",
+                                                               "enum": list(SOURCES)}),
+              _query("since", "From this UTC day on.", {"type": "string", "format": "date"}),
+              _query("until", "Up to this UTC day, included.", {"type": "string",
+                                                                "format": "date"})]
+    if page:
+        params += [_query("before", "The `next` of the previous page.",
+                          {"type": "integer", "minimum": 1}),
+                   _query("limit", "Predictions per page.", {"type": "integer", "minimum": 1,
+                                                            "maximum": MAX_PAGE_SIZE,
+                                                            "default": PAGE_SIZE})]
+    return params
+
+
+def _json_response(description: str, schema: dict) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _text(media_type: str) -> dict[str, Any]:
+    return {"description": "Success.", "content": {media_type: {"schema": {"type": "string"}}}}
+
+
+def _error_response(description: str) -> dict[str, Any]:
+    return _json_response(description, schemas.ref("Error"))

@@ -1,0 +1,132 @@
+"""JSON Schemas of what the API answers (the shapes in `portal.api.shapes`) and of each use
+case's input (from its declared fields), as OpenAPI components."""
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from registry.models import JOB_STATUSES, SOURCES, STAGES
+from usecases.base import TASKS, UseCase
+from usecases.fields import json_schema
+
+STRING = {"type": "string"}
+INTEGER = {"type": "integer"}
+NUMBER = {"type": "number"}
+BOOLEAN = {"type": "boolean"}
+TIME = {"type": "string", "format": "date-time"}
+NUMBERS = {"type": "object", "additionalProperties": {"type": "number"}}
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def obj(properties: dict[str, Any], *, closed: bool = True, **extra: Any) -> dict[str, Any]:
+    """An object whose listed properties are all required (and, when closed, the only ones)."""
+    out = {"type": "object", "properties": properties, "required": list(properties)} | extra
+    if closed:
+        out["additionalProperties"] = False
+    return out
+
+
+def input_component(name: str) -> str:
+    """The component name of a use case's input: "heart-disease" -> "HeartDiseaseInput"."""
+    return "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", name) if part) + "Input"
+
+
+def usecase_inputs(usecases: Mapping[str, UseCase]) -> dict[str, Any]:
+    return {input_component(name): json_schema(usecase.fields) | {"title": usecase.title}
+            for name, usecase in usecases.items()}
+
+
+SCHEMAS: dict[str, Any] = {
+    "Error": obj({"error": obj({
+        "code": STRING | {"description": "Stable, for programs: malformed_json, invalid_body, "
+                          "invalid_input, invalid_query, unauthorized, forbidden, not_found, "
+                          "method_not_allowed, conflict, batch_too_large, "
+                          "request_entity_too_large, unsupported_media_type, "
+                          "model_unavailable."},
+        "message": STRING | {"description": "What went wrong, for a person."},
+        "fields": {"type": "object", "additionalProperties": STRING,
+                   "description": "Field name (inputs[3].age in a batch) -> what is wrong; "
+                                  "empty when the error is not about fields."}})}),
+    "PrimaryMetric": obj({"name": STRING, "value": nullable(NUMBER), "higher_is_better": BOOLEAN}),
+    "UseCaseSummary": obj({
+        "name": STRING, "title": STRING, "task": {"type": "string", "enum": list(TASKS)},
+        "description": STRING, "production_version": nullable(INTEGER),
+        "primary_metric": ref("PrimaryMetric"), "url": STRING | {"format": "uri"}}, closed=False),
+    "UseCaseDetail": {"allOf": [ref("UseCaseSummary"), obj({
+        "data_source": STRING,
+        "input_schema": {"type": "object", "description": "JSON Schema of one input."},
+        "examples": {"type": "object", "additionalProperties": {"type": "object"}},
+        "metrics": NUMBERS, "predict_url": STRING | {"format": "uri"}}, closed=False)]},
+    "UseCaseList": obj({"usecases": {"type": "array", "items": ref("UseCaseSummary")}}),
+    "ModelVersion": obj({
+        "usecase": STRING, "version": INTEGER, "stage": {"type": "string", "enum": list(STAGES)},
+        "created_at": TIME, "trained_by": STRING, "params": {"type": "object"},
+        "metrics": NUMBERS, "leaderboard": {"type": "array", "items": {"type": "object"}},
+        "data_fingerprint": STRING, "train_rows": INTEGER, "test_rows": INTEGER,
+        "library_versions": {"type": "object", "additionalProperties": STRING},
+        "training_seconds": NUMBER, "artifact_size": INTEGER, "artifact_sha256": STRING}),
+    "VersionList": obj({"usecase": STRING, "versions": {"type": "array",
+                                                        "items": ref("ModelVersion")}}),
+    "Promotion": obj({"usecase": STRING, "action": {"type": "string",
+                                                    "enum": ["promote", "rollback"]},
+                      "from_version": nullable(INTEGER), "to_version": INTEGER,
+                      "actor": STRING, "reason": STRING, "created_at": TIME}),
+    "Reason": obj({"reason": STRING | {"minLength": 1, "maxLength": 500,
+                                       "description": "Why, for the audit trail."}}),
+    "TrainOptions": {"type": "object", "additionalProperties": False, "properties": {
+        "promote": BOOLEAN | {"default": False,
+                              "description": "Promote the new version when training succeeds."}}},
+    "Job": obj({
+        "id": INTEGER, "usecase": STRING, "status": {"type": "string", "enum": list(JOB_STATUSES)},
+        "progress": NUMBER | {"minimum": 0, "maximum": 1}, "message": STRING,
+        "requested_by": STRING, "created_at": TIME, "started_at": nullable(TIME),
+        "finished_at": nullable(TIME), "version": nullable(INTEGER) | {
+            "description": "The version the job registered, once it succeeded."},
+        "error": nullable(STRING)}),
+    "Explanation": obj({"feature": STRING, "value": {}, "effect": NUMBER |
+                        {"description": "Signed: what pushed the output up or down."}},
+                       closed=False),
+    "Result": obj({"output": {"description": "The prediction: a number, a label or a list."},
+                   "summary": STRING, "explanation": {"type": "array",
+                                                      "items": ref("Explanation")}},
+                  closed=False, description="What the use case's model answered; use cases "
+                  "add keys of their own (probabilities, interval, items...)."),
+    "Prediction": obj({"id": INTEGER | {"description": "The stored prediction's id."},
+                       "inputs": {"type": "object", "description": "The inputs as validated, "
+                                  "defaults filled in."},
+                       "result": ref("Result")}),
+    "Scored": obj({"usecase": STRING, "version": INTEGER, "prediction": ref("Prediction")}),
+    "ScoredBatch": obj({"usecase": STRING, "version": INTEGER,
+                        "predictions": {"type": "array", "items": ref("Prediction")}}),
+    "StoredPrediction": obj({
+        "id": INTEGER, "created_at": TIME, "usecase": STRING, "version": INTEGER,
+        "source": {"type": "string", "enum": list(SOURCES)}, "inputs": {"type": "object"},
+        "output": {}, "summary": STRING, "latency_ms": NUMBER}),
+    "History": obj({"predictions": {"type": "array", "items": ref("StoredPrediction")},
+                    "next": nullable(INTEGER) | {"description": "Pass as `before` for the next "
+                                                 "(older) page; null on the last page."}}),
+    "Health": obj({"status": {"type": "string", "enum": ["ok"]}}),
+    "Readiness": obj({
+        "status": {"type": "string", "enum": ["ready", "not ready"]}, "database": STRING,
+        "usecases": {"type": "object", "additionalProperties": obj({
+            "ready": BOOLEAN, "message": STRING, "version": nullable(INTEGER),
+            "load_seconds": nullable(NUMBER)})}}),
+}
+
+
+def predict_body(usecase: UseCase, max_batch: int) -> dict[str, Any]:
+    """The body of one use case's predict: one input or a batch, and an optional version."""
+    one = ref(input_component(usecase.name))
+    return obj({
+        "inputs": {"oneOf": [one, {"type": "array", "items": one, "minItems": 1,
+                                   "maxItems": max_batch}]},
+        "version": INTEGER | {"minimum": 1, "description": "Score with this version instead of "
+                              "the production one (admin token needed)."}},
+        required=["inputs"])

@@ -1,0 +1,88 @@
+"""GET /predictions and /predictions.csv: the history with the history page's filters."""
+import csv
+import io
+
+import pytest
+
+from usecases import discover
+
+from tests.api.conftest import assert_documented, assert_error, bearer
+
+NAMES = sorted(discover())
+
+
+@pytest.fixture
+def analyst(tokens):
+    return bearer(tokens["analyst"])
+
+
+@pytest.fixture
+def made(client, app):
+    """Three API predictions and one batch of two for the first use case, one for the last."""
+    example = next(iter(app.extensions["modelhub.usecases"][NAMES[0]].examples.values()))
+    url = f"/api/v1/usecases/{NAMES[0]}/predict"
+    ids = [client.post(url, json={"inputs": example}).get_json()["prediction"]["id"]
+           for _ in range(3)]
+    batch = client.post(url, json={"inputs": [example, example]}).get_json()
+    ids += [p["id"] for p in batch["predictions"]]
+    other = next(iter(app.extensions["modelhub.usecases"][NAMES[-1]].examples.values()))
+    ids.append(client.post(f"/api/v1/usecases/{NAMES[-1]}/predict",
+                           json={"inputs": other}).get_json()["prediction"]["id"])
+    return ids
+
+
+def test_history_is_newest_first_and_pages_with_a_cursor(client, analyst, made, spec):
+    seen, cursor = [], None
+    while True:
+        query = {"limit": 4} | ({"before": cursor} if cursor else {})
+        page = assert_documented(spec, "/predictions", "get",
+                                 client.get("/api/v1/predictions", query_string=query,
+                                            headers=analyst))
+        seen += [p["id"] for p in page["predictions"]]
+        cursor = page["next"]
+        if cursor is None:
+            break
+    assert seen == sorted(made, reverse=True)
+
+
+@pytest.mark.parametrize("query, count", [({"source": "batch"}, 2), ({"source": "api"}, 4),
+                                          ({"usecase": NAMES[0]}, 5), ({"version": "1"}, 6),
+                                          ({"version": "2"}, 0), ({"since": "2000-01-01"}, 6),
+                                          ({"until": "2000-01-01"}, 0)])
+def test_filters_are_the_history_pages(client, analyst, made, query, count):
+    page = client.get("/api/v1/predictions", query_string=query, headers=analyst).get_json()
+    assert len(page["predictions"]) == count
+    for key, value in query.items():
+        if key in ("source", "usecase"):
+            assert {p[key] for p in page["predictions"]} <= {value}
+
+
+FILTERS = [({"source": "telepathy"}, "source"), ({"version": "one"}, "version"),
+           ({"usecase": "nope"}, "usecase"), ({"since": "yesterday"}, "since"),
+           ({"since": "2030-01-02", "until": "2030-01-01"}, "until")]
+PAGING = [({"limit": "0"}, "limit"), ({"limit": "501"}, "limit"), ({"limit": "١٢"}, "limit"),
+          ({"before": "x"}, "before"), ({"before": "99999999999999999999"}, "before")]
+
+
+@pytest.mark.parametrize("query, field", FILTERS + PAGING)
+def test_invalid_filters_are_422_naming_them(client, analyst, spec, query, field):
+    response = client.get("/api/v1/predictions", query_string=query, headers=analyst)
+    assert field in assert_error(response, 422, "invalid_query")["fields"]
+    assert_documented(spec, "/predictions", "get", response)
+
+
+@pytest.mark.parametrize("query, field", FILTERS)
+def test_invalid_filters_of_the_export_are_422_in_json(client, analyst, spec, query, field):
+    response = client.get("/api/v1/predictions.csv", query_string=query, headers=analyst)
+    assert field in assert_error(response, 422, "invalid_query")["fields"]
+    assert_documented(spec, "/predictions.csv", "get", response)
+
+
+def test_csv_export_streams_the_filtered_history(client, analyst, made):
+    response = client.get("/api/v1/predictions.csv", query_string={"usecase": NAMES[0]},
+                          headers=analyst)
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [int(row["id"]) for row in rows] == sorted(made[:5], reverse=True)
+    assert {row["source"] for row in rows} == {"api", "batch"}

@@ -1,0 +1,82 @@
+"""The OpenAPI document is valid, complete and generated from the code; the docs page shows it
+without scripts or inline styles."""
+import re
+
+import pytest
+from openapi_spec_validator import validate
+
+from portal.api.schemas import input_component
+from usecases.fields import json_schema
+
+from tests.api.conftest import assert_documented
+
+
+def test_the_document_is_valid_openapi(client, spec):
+    validate(spec)
+    assert_documented(spec, "/openapi.json", "get", client.get("/api/v1/openapi.json"))
+    assert spec["openapi"].startswith("3.1")
+
+
+def test_every_route_is_documented(app, spec):
+    documented = {(path, method.upper()) for path, methods in spec["paths"].items()
+                  for method in methods}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.split(".")[0] not in ("api", "ops"):
+            continue
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule).removeprefix("/api/v1")
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            if path == "/usecases/{name}/predict":  # documented once per use case
+                for name in app.extensions["modelhub.usecases"]:
+                    assert (f"/usecases/{name}/predict", method) in documented
+            else:
+                assert (path, method) in documented, (path, method)
+
+
+def test_each_usecase_input_is_a_component_built_from_its_fields(app, spec):
+    components = spec["components"]["schemas"]
+    for name, usecase in app.extensions["modelhub.usecases"].items():
+        component = components[input_component(name)]
+        assert component == json_schema(usecase.fields) | {"title": usecase.title}
+        body = spec["paths"][f"/usecases/{name}/predict"]["post"]["requestBody"]
+        assert body["content"]["application/json"]["examples"]
+
+
+def test_security_follows_the_guards(spec):
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert spec["paths"]["/jobs/{job_id}"]["get"]["security"] == [{"bearerAuth": []}]
+    assert "admin" in spec["paths"]["/usecases/{name}/train"]["post"]["description"]
+    assert "analyst" in spec["paths"]["/predictions"]["get"]["description"]
+    assert "security" not in spec["paths"]["/usecases"]["get"]
+
+
+def test_the_error_shape_is_a_component(spec):
+    error = spec["components"]["schemas"]["Error"]["properties"]["error"]
+    assert error["required"] == ["code", "message", "fields"]
+
+
+@pytest.fixture
+def docs_page(client):
+    response = client.get("/api/docs")
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    return response.get_data(as_text=True)
+
+
+def test_the_docs_page_shows_every_endpoint_with_a_curl_example(docs_page, spec):
+    for path, methods in spec["paths"].items():
+        for operation in methods.values():
+            assert f'id="{operation["operationId"]}"' in docs_page
+    assert docs_page.count("curl ") >= sum(len(m) for m in spec["paths"].values())
+    assert "$MODELHUB_TOKEN" in docs_page
+
+
+def test_the_docs_page_lists_each_usecase_input(docs_page, app):
+    for name, usecase in app.extensions["modelhub.usecases"].items():
+        assert input_component(name) in docs_page
+        for field in usecase.fields:
+            assert f"<code>{field.name}</code>" in docs_page
+
+
+def test_the_docs_page_is_self_contained(docs_page):
+    assert "<script" not in docs_page and "style=" not in docs_page
+    assert not re.search(r"\son[a-z]+=", docs_page)
+    assert not re.search(r'(src|href)="(https?:)?//', docs_page)
