@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app portal
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: setup run serve test db clean
+.PHONY: setup browser run serve test db clean
 
 # Rebuild the environment when the requirements or the entry points change.
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -29,7 +29,10 @@ serve: db
 	$(FLASK) hub bootstrap
 	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) "portal:create_app()"
 
-test: setup
+browser:
+	scripts/install-browser
+
+test: setup browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
