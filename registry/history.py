@@ -86,7 +86,7 @@ def _parse(name: str, raw: str, usecases: set[str]) -> Any:
             raise ValueError("is not a known use case")
         return raw
     if name == "version":
-        if not raw.isdigit() or len(raw) > 9:
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
             raise ValueError("must be a whole number")
         return int(raw)
     if name == "source":

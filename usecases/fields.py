@@ -66,6 +66,8 @@ class Number(Field):
         # bool is an int in Python; a JSON true is not a number to a person.
         if isinstance(raw, bool) or not isinstance(raw, (int, float)):
             raise FieldError("must be a number")
+        if isinstance(raw, int) and abs(raw) > 2**53:
+            raise FieldError(f"must be between {_fmt(self.minimum)} and {_fmt(self.maximum)}")
         if not math.isfinite(raw):
             raise FieldError("must be a finite number")
         if self.integer and raw != int(raw):
@@ -253,6 +255,8 @@ def json_schema(fields: tuple[Field, ...]) -> dict[str, Any]:
         prop = f.schema()
         if f.default is not None:
             prop["default"] = f.default
+        elif not f.required:
+            prop["type"] = [prop["type"], "null"]  # an optional field may be sent as null
         props[f.name] = prop
     return {"type": "object", "properties": props, "additionalProperties": False,
             "required": [f.name for f in fields if f.required and f.default is None]}
