@@ -30,6 +30,25 @@ def test_a_visitor_gets_a_prediction(live_portal, browser):
         assert predictions.recent("heart-disease")[0].source == "form"
 
 
+def test_a_visitor_picks_movies_with_the_search(live_portal, browser):
+    app, base = live_portal
+    browser.get(base + "/")
+    browser.find_element(By.LINK_TEXT, "Movie recommendations").click()
+    search = browser.find_element(By.CSS_SELECTOR, ".picker-search")
+    search.send_keys("toy story")
+    WebDriverWait(browser, 10).until(
+        lambda b: b.find_elements(By.CSS_SELECTOR, ".picker-suggestions button"))
+    browser.find_elements(By.CSS_SELECTOR, ".picker-suggestions button")[0].click()
+    chip = browser.find_element(By.CSS_SELECTOR, ".picker-chosen .chip").text
+    assert "Toy Story" in chip
+    screenshot(browser, "form-recommendation")
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    items = browser.find_elements(By.CSS_SELECTOR, ".result ol li")
+    assert len(items) == 10
+    assert "Toy Story (1995)" not in [i.text.split("\n")[0] for i in items]
+    screenshot(browser, "result-recommendation")
+
+
 def log_in(browser, base, username, password):
     browser.get(base + "/auth/login")
     browser.find_element(By.NAME, "username").send_keys(username)

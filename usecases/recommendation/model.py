@@ -204,3 +204,9 @@ class Recommender:
         hits = hits[np.lexsort((-self.popularity_[hits], ~starts, ~exact))][:limit]
         return [{"id": int(self.movie_ids_[i]), "title": self.titles_[i],
                  "year": int(self.years_[i])} for i in hits]
+
+    def describe(self, movie_ids: list[int]) -> list[dict[str, Any]]:
+        """The catalogue entries of these ids, in the order given; unknown ids are left out."""
+        return [{"id": int(self.movie_ids_[i]), "title": self.titles_[i],
+                 "year": int(self.years_[i])}
+                for i in self.movie_index(movie_ids).tolist() if i >= 0]
