@@ -268,3 +268,23 @@ def test_result_fragment_escapes(usecase, trained):
     result["explanation"][0]["value"] = "<b>x</b>"
     html = render(usecase, result, {})
     assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html
+
+
+def test_served_model_is_compiled_and_matches_the_pipeline(usecase, trained, dataset):
+    """Serving uses the numpy form of the pipeline; it must give the evaluated probabilities."""
+    model = trained.model
+    assert model.compiled is not None  # logistic regression won, so it is compiled
+    rng = np.random.default_rng(0)
+    rows = [clean(usecase, example) for example in usecase.examples.values()]
+    for record in dataset.test[list(heart_data.FEATURES)].to_dict("records"):
+        row = {k: None if isinstance(v, float) and np.isnan(v) else v for k, v in record.items()}
+        for flag in ("fbs", "exang"):
+            row[flag] = None if row[flag] is None else bool(row[flag])
+        # Blank a random third of the optional inputs too: missing values take their own path.
+        rows.append({k: None if k not in ("age", "sex", "cp") and rng.random() < 0.33 else v
+                     for k, v in row.items()})
+    compiled_p, compiled_effects = heart_model.score(model, rows)
+    plain = heart_model.HeartModel(model.pipeline, model.reference, compiled=None)
+    pipeline_p, pipeline_effects = heart_model.score(plain, rows)
+    assert np.abs(compiled_p - pipeline_p).max() < 1e-9
+    assert np.abs(compiled_effects - pipeline_effects).max() < 1e-9

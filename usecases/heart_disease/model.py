@@ -15,6 +15,7 @@ from sklearn.metrics import (accuracy_score, confusion_matrix, f1_score, precisi
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from usecases.heart_disease.compiled import CompiledLinear, compile_pipeline
 from usecases.heart_disease.data import CATEGORIES, FEATURES, NUMBERS, TARGET
 from usecases.training import SEED
 
@@ -68,6 +69,8 @@ class HeartModel:
 
     pipeline: Pipeline
     reference: dict[str, Any]
+    # The same pipeline as numpy arithmetic (logistic winners only); what serving uses.
+    compiled: CompiledLinear | None = None
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         return self.pipeline.predict_proba(frame)
@@ -83,7 +86,8 @@ def reference_of(train: pd.DataFrame) -> dict[str, Any]:
 def fit(pipeline: Pipeline, train: pd.DataFrame) -> HeartModel:
     """Fit the chosen pipeline on all training rows and keep the reference patient beside it."""
     pipeline.fit(train[list(FEATURES)], train[TARGET])
-    return HeartModel(pipeline=pipeline, reference=reference_of(train))
+    return HeartModel(pipeline=pipeline, reference=reference_of(train),
+                      compiled=compile_pipeline(pipeline))
 
 
 def held_out_metrics(model: HeartModel, test: pd.DataFrame) -> dict[str, float]:
@@ -122,6 +126,9 @@ def score(model: HeartModel, rows: list[dict[str, Any]]) -> tuple[np.ndarray, np
     (n_rows,) and the effects (n_rows, n_features): probability as given minus probability with
     that input at the reference, so a positive effect pushed towards disease.
     """
+    compiled = getattr(model, "compiled", None)  # artifacts from before compiling lack it
+    if compiled is not None:
+        return score_compiled(model, compiled, rows)
     frame = to_frame(rows)
     n_rows, n_features = frame.shape
     given = frame.to_numpy(dtype=object)
@@ -133,3 +140,24 @@ def score(model: HeartModel, rows: list[dict[str, Any]]) -> tuple[np.ndarray, np
     probability = model.predict_proba(batch)[:, 1].reshape(n_features + 1, n_rows)
     effects = (probability[0] - probability[1:]).T
     return probability[0], effects
+
+
+def score_compiled(model: HeartModel, compiled: CompiledLinear,
+                   rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+    """`score` through the compiled model: the same rows and occlusions, no DataFrame."""
+    k, c = len(NUMBERS), len(CATEGORIES)
+    numbers = np.array([[row.get(name) for name in NUMBERS] for row in rows], dtype=float)
+    codes = compiled.level_codes([[row.get(name) for name in CATEGORIES] for row in rows],
+                                 UNKNOWN)
+    reference_numbers = np.array([model.reference[name] for name in NUMBERS], dtype=float)
+    reference_codes = compiled.level_codes([[model.reference[name] for name in CATEGORIES]],
+                                           UNKNOWN)[0]
+    stacked_numbers = np.broadcast_to(numbers, (k + c + 1, *numbers.shape)).copy()
+    stacked_codes = np.broadcast_to(codes, (k + c + 1, *codes.shape)).copy()
+    for j in range(k):
+        stacked_numbers[j + 1, :, j] = reference_numbers[j]
+    for j in range(c):
+        stacked_codes[k + j + 1, :, j] = reference_codes[j]
+    probability = compiled.probability(stacked_numbers.reshape(-1, k),
+                                       stacked_codes.reshape(-1, c)).reshape(k + c + 1, len(rows))
+    return probability[0], (probability[0] - probability[1:]).T
