@@ -27,7 +27,7 @@ run: db
 # Production-style serving: several worker processes.
 serve: db
 	$(FLASK) hub bootstrap
-	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) "portal:create_app()"
+	MODELHUB_BIND=$(HOST):$(PORT) $(BIN)/gunicorn "portal:create_app()"
 
 browser:
 	scripts/install-browser
