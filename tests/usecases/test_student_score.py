@@ -1,6 +1,8 @@
 """The student score use case: data, training, quality floor, inputs, predictions, result page."""
 from __future__ import annotations
 
+import copy
+import dataclasses
 import io
 import json
 import math
@@ -11,6 +13,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 
 from usecases.base import TrainedModel, check_contract
 from usecases.fields import Choice, Number, validate
@@ -328,6 +331,79 @@ def test_matched_classroom_is_named(usecase, trained, dataset):
     if shown:  # listed only when among the largest effects
         assert f"as {classmates[0]} pupil" in shown[0]["value"]
         assert shown[0]["effect"] == pytest.approx(effects[0, -1], abs=0.01)
+
+
+# -- compiled serving ------------------------------------------------------------------------
+
+OPTIONAL = ("lunch1", "ladder1", "tethnicity1")
+
+
+def data_rows(frame: pd.DataFrame, seed: int) -> list[dict]:
+    """Data rows as predict() gets them (whole numbers, None for blank), with a random third
+    of the optional inputs blanked too: a blank takes its own path through the model."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for record in frame[list(star_data.FEATURES)].to_dict("records"):
+        row = {k: None if isinstance(v, float) and np.isnan(v) else v for k, v in record.items()}
+        row |= {name: int(row[name]) for name in star_data.NUMBERS}
+        rows.append({k: None if k in OPTIONAL and rng.random() < 0.33 else v
+                     for k, v in row.items()})
+    return rows
+
+
+def assert_compiled_matches_pipeline(model, rows: list[dict]) -> None:
+    """The compiled scores, effects and classmate counts are the pipeline's."""
+    assert model.compiled is not None
+    plain = copy.copy(model)
+    del plain.compiled  # as unpickled from an artifact saved before compiling: the pipeline path
+    compiled_scores, compiled_effects, compiled_mates = star_model.score(model, rows)
+    scores, effects, mates = star_model.score(plain, rows)
+    assert compiled_effects.shape == effects.shape == (len(rows), len(star_data.FEATURES) + 1)
+    assert np.abs(compiled_scores - scores).max() < 1e-9
+    assert np.abs(compiled_effects - effects).max() < 1e-9
+    assert compiled_mates.tolist() == mates.tolist()
+
+
+def test_served_model_is_compiled_and_matches_the_pipeline(usecase, trained, dataset):
+    """Serving uses the numpy form of the pipeline; it must give the evaluated results."""
+    model = trained.model  # the ridge model wins on the full data, so it is compiled
+    edges = [GOOD | {"read1": read, "experience1": years}  # the form's ranges, past the knots
+             for read in (404, 651) for years in (0, 42)]
+    rows = ([clean(usecase, e) for e in [*usecase.examples.values(), GOOD, NO_MATCH, *edges]]
+            + data_rows(dataset.test, seed=0))
+    assert_compiled_matches_pipeline(model, rows)
+    plain = copy.copy(model)
+    del plain.compiled
+    shown = rows[:len(usecase.examples)]
+    assert usecase.predict(model, shown) == usecase.predict(plain, shown)
+
+
+@pytest.mark.parametrize("name", list(star_model.candidates()))
+def test_linear_winners_compile_and_trees_fall_back(dataset, name):
+    """Either ridge pipeline is compiled and matches; a tree model serves through its pipeline."""
+    small = dataset.sample(600, 200)
+    model, _ = star_model.fit(clone(star_model.candidates()[name]), small.train, small.test)
+    rows = data_rows(dataset.test.iloc[:300], seed=1)
+    if name.startswith("ridge"):
+        assert_compiled_matches_pipeline(model, rows)
+    else:
+        assert model.compiled is None
+        scores, effects, _ = star_model.score(model, rows)
+        assert np.isfinite(scores).all() and np.isfinite(effects).all()
+
+
+def test_a_compiled_model_that_disagrees_is_not_served(dataset, monkeypatch):
+    """fit() checks the compiled model on the held-out rows and drops it if it is off."""
+    real = star_model.compile_pipeline
+
+    def off_by_a_little(pipeline):
+        return dataclasses.replace(real(pipeline), intercept=real(pipeline).intercept + 1e-6)
+
+    monkeypatch.setattr(star_model, "compile_pipeline", off_by_a_little)
+    small = dataset.sample(600, 200)
+    model, _ = star_model.fit(clone(star_model.candidates()["ridge + classroom profile"]),
+                              small.train, small.test)
+    assert model.compiled is None
 
 
 # -- result fragment -------------------------------------------------------------------------

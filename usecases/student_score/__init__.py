@@ -69,17 +69,27 @@ class StudentScore(UseCase):
             return []
         scores, effects, classmates = star_model.score(model, rows)
         by_name = {f.name: f for f in self.fields}
+        fields = [by_name[name] for name in star_data.FEATURES]
+        labels = [f.label for f in fields] + [CLASSROOM_LABEL]
+        shown: dict[tuple[int, Any], str] = {}  # a batch repeats few values; format each once
         typical = round(float(model.typical_error), 1)
         results = []
         for row, predicted, row_effects, shared in zip(rows, scores.tolist(), effects.tolist(),
                                                        classmates.tolist()):
-            explanation = [
-                {"feature": by_name[name].label, "value": shown_value(by_name[name], row.get(name)),
-                 "effect": round(effect, 2)}
-                for name, effect in zip(star_data.FEATURES, row_effects)]
-            explanation.append({"feature": CLASSROOM_LABEL, "value": classroom_text(shared),
-                                "effect": round(row_effects[-1], 2)})
-            explanation.sort(key=lambda item: abs(item["effect"]), reverse=True)
+            rounded = [round(effect, 2) for effect in row_effects]
+            # Largest first; a stable sort keeps the form's order among equal effects.
+            top = sorted(range(len(rounded)), key=lambda i: abs(rounded[i]),
+                         reverse=True)[:TOP_EFFECTS]
+            explanation = []
+            for i in top:
+                if i == len(fields):
+                    value = classroom_text(shared)
+                else:
+                    given = row.get(fields[i].name)
+                    if (i, given) not in shown:
+                        shown[i, given] = shown_value(fields[i], given)
+                    value = shown[i, given]
+                explanation.append({"feature": labels[i], "value": value, "effect": rounded[i]})
             output = float(round(predicted))
             low, high = float(round(predicted + model.low)), float(round(predicted + model.high))
             results.append({
@@ -87,7 +97,7 @@ class StudentScore(UseCase):
                 "interval": [low, high],
                 "typical_error": typical,
                 "summary": f"Math score {output:.0f} (likely {low:.0f} to {high:.0f})",
-                "explanation": explanation[:TOP_EFFECTS],
+                "explanation": explanation,
                 "unknown": [f.label for f in self.fields if row.get(f.name) is None],
             })
         return results

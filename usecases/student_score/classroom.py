@@ -31,6 +31,16 @@ def classroom_key(frame: pd.DataFrame) -> pd.Series:
     return key
 
 
+def row_keys(rows: list[dict[str, Any]], numbers: tuple[str, ...]) -> list[str]:
+    """`classroom_key` for plain row dicts, without a frame: the same strings for the same rows.
+
+    The frame holds `numbers` as floats and a blank as NaN, which read "15.0" and "nan".
+    """
+    return ["|".join("nan" if row.get(name) is None
+                     else str(float(row[name])) if name in numbers else str(row[name])
+                     for name in PROFILE) for row in rows]
+
+
 class ClassroomProfile(BaseEstimator, TransformerMixin):
     """Adds the classroom key and the classmates' mean reading score and free-lunch share.
 
