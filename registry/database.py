@@ -27,8 +27,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     """WAL lets readers and one writer work side by side; the busy timeout makes writers queue."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        # The timeout first: switching a new database to WAL needs a lock of its own.
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; a crash loses no commit
         cursor.close()

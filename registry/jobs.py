@@ -43,7 +43,11 @@ def enqueue(usecase: str, *, requested_by: str, promote: bool = False) -> Traini
         raise JobConflict(f"{usecase} is already training (job {busy.id})")
     job = TrainingJob(usecase=usecase, requested_by=requested_by, promote=promote)
     db.session.add(job)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:  # another request queued one between our check and insert
+        db.session.rollback()
+        raise JobConflict(f"{usecase} is already training") from None
     return job
 
 

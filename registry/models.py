@@ -101,6 +101,12 @@ class TrainingJob(db.Model):
     """A training run in its own process; its heartbeat shows it is still alive."""
 
     __tablename__ = "training_jobs"
+    __table_args__ = (
+        # One active training per use case, even when two requests race past enqueue's check.
+        sa.Index("uq_one_active_job", "usecase", unique=True,
+                 sqlite_where=sa.text("status IN ('queued', 'running')"),
+                 postgresql_where=sa.text("status IN ('queued', 'running')")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     usecase: Mapped[str] = mapped_column(sa.String(64), index=True)

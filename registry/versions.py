@@ -115,7 +115,14 @@ def promote(usecase: str, version: int, *, actor: str, reason: str = "",
                        to_version_id=target.id, action=action, actor=actor,
                        reason=reason[:500], created_at=utcnow())
     db.session.add(record)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        # Another promotion of this use case committed between our read and our write; the
+        # one-production index refused ours. Nothing changed: say so rather than fail.
+        db.session.rollback()
+        raise RegistryError(f"{usecase} was promoted by someone else at the same moment; "
+                            "reload and try again") from None
     return record
 
 

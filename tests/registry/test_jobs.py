@@ -82,3 +82,17 @@ def test_a_killed_worker_leaves_no_version_and_is_failed(app):
     with quick.app_context():
         assert [v.version for v in versions.list_versions("heart-disease")] == [1]
         assert versions.production_version("heart-disease").version == 1
+
+
+def test_the_database_allows_one_active_job_per_usecase(app):
+    """Even two requests that both pass enqueue's check cannot queue two trainings."""
+    import sqlalchemy as sa
+
+    with app.app_context():
+        jobs.enqueue("heart-disease", requested_by="t")
+        db.session.add(TrainingJob(usecase="heart-disease", requested_by="racer"))
+        with pytest.raises(sa.exc.IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+        db.session.add(TrainingJob(usecase="heart-disease", requested_by="t", status="failed"))
+        db.session.commit()  # finished jobs are not limited
