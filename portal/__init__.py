@@ -26,11 +26,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config)
     _fill_instance_defaults(app)
 
-    from portal import admin, api, auth, errors, extensions, history, main, usecase_pages
+    from portal import admin, api, auth, errors, extensions, history, main, security, usecase_pages
     import registry
     import usecases
 
     extensions.init_app(app)
+    security.init_app(app)
     registry.init_app(app)
     usecases.init_app(app)
     errors.init_app(app)

@@ -6,7 +6,8 @@ DEFAULTS = {
     # None means: a SQLite file in the instance folder / instance/models (set in create_app).
     "SQLALCHEMY_DATABASE_URI": None,
     "ARTIFACT_DIR": None,
-    "SECRET_KEY": None,  # None means: generated once into instance/secret_key
+    # SECRET_KEY is left to Flask's default, None, which means: generated once into
+    # instance/secret_key (a key written here would be the same for every installation).
     "USECASES": None,  # names of the use cases to enable; None enables every installed one
     "MODEL_CACHE_SECONDS": 2.0,  # how stale a process's idea of "production" may be
     "JOB_HEARTBEAT_SECONDS": 2.0,
@@ -17,4 +18,9 @@ DEFAULTS = {
     # Session cookies: never readable by scripts, not sent on cross-site requests.
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    # Failed sign-ins allowed in LOGIN_WINDOW_SECONDS before a 429: per username and address,
+    # and per address whatever the usernames.
+    "LOGIN_FAILURES_PER_NAME": 5,
+    "LOGIN_FAILURES_PER_ADDRESS": 20,
+    "LOGIN_WINDOW_SECONDS": 900,
 }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
+import subprocess  # nosec B404: runs the training worker only, with a fixed argv
 import sys
 import threading
 import time

@@ -191,6 +191,10 @@ class ItemList(Field):
         if not isinstance(raw, list) or any(
                 isinstance(x, bool) or not isinstance(x, int) for x in raw):
             raise FieldError("must be a list of whole-number ids")
+        # Ids reach numpy and SQLite as 64-bit integers: a bigger one must be refused here, not
+        # overflow there. 2**53 is also the largest whole number JSON clients keep exactly.
+        if any(abs(x) > 2**53 for x in raw):
+            raise FieldError(f"must be a list of ids from {-2**53} to {2**53}")
         ids = list(dict.fromkeys(raw))  # drop repeats, keep the order a person gave
         if len(ids) < self.min_items:
             raise FieldError(f"must name at least {self.min_items} item(s)")

@@ -1,6 +1,7 @@
 """Login and logout views."""
 from __future__ import annotations
 
+import math
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
@@ -8,7 +9,7 @@ from flask_login import current_user, login_user, logout_user
 
 from portal.auth import bp
 from portal.auth.forms import LoginForm
-from registry import users
+from registry import logins
 
 
 def safe_next(target: str | None) -> str | None:
@@ -26,17 +27,24 @@ def landing_page() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Show the login form; on a good name and password sign in and go back where asked."""
+    """Show the login form; on a good name and password sign in and go back where asked.
+
+    Repeated failures lock the name (from that address) and the address out for a while: 429.
+    """
     if current_user.is_authenticated and request.method == "GET":
         return redirect(safe_next(request.args.get("next")) or landing_page())
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form), 400 if form.errors else 200
-    user = users.authenticate(form.username.data, form.password.data)
-    if user is None:
+    attempt = logins.sign_in(form.username.data, form.password.data, request.remote_addr)
+    if attempt.wait_seconds:
+        return render_template("auth/login.html", form=form,
+                               locked_minutes=math.ceil(attempt.wait_seconds / 60)), \
+            429, {"Retry-After": str(attempt.wait_seconds)}
+    if attempt.user is None:
         return render_template("auth/login.html", form=form,
                                failed="Unknown username or wrong password."), 401
-    login_user(user)
+    login_user(attempt.user)
     return redirect(safe_next(request.args.get("next")) or landing_page())
 
 

@@ -1,0 +1,70 @@
+"""CSRF: every state-changing form of the pages refuses a POST without its token, and the session
+cookie is out of scripts' reach and not sent along by other sites' requests."""
+from __future__ import annotations
+
+from flask import url_for
+
+from tests.portal.conftest import PASSWORD, csrf_token_in
+from tests.security.conftest import USERNAMES, row_counts, signed_in
+
+# The API takes bearer tokens, never cookies, so it has no CSRF check (see portal/api).
+TOKEN_BLUEPRINTS = ("api", "ops")
+
+
+def page_posts(app) -> list[tuple[str, str]]:
+    """(endpoint, url) of every page route that accepts a POST, with sample URL values."""
+    name, usecase = next(iter(app.extensions["modelhub.usecases"].items()))
+    samples = {"name": name, "version": 1, "user_id": 1, "job_id": 1}
+    found = []
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            if "POST" in rule.methods and rule.endpoint.rpartition(".")[0] not in TOKEN_BLUEPRINTS:
+                found.append((rule.endpoint,
+                              url_for(rule.endpoint, **{k: samples[k] for k in rule.arguments})))
+    return sorted(found)
+
+
+def test_every_form_post_without_its_token_is_refused(csrf_app):
+    admin = signed_in(csrf_app, "admin")
+    posts = page_posts(csrf_app)
+    # Sign-in, sign-out, admin actions and a use case's predict at least.
+    assert {"auth.login", "auth.logout", "admin.create_user", "admin.promote"} <= \
+        {endpoint for endpoint, _ in posts}
+    name = next(iter(csrf_app.extensions["modelhub.usecases"]))
+    assert f"{name}.predict" in {endpoint for endpoint, _ in posts}
+    for endpoint, target in posts:
+        before = row_counts(csrf_app)
+        response = admin.post(target, data={"username": "mallory", "password": "long enough!",
+                                            "role": "admin", "reason": "forged"})
+        assert response.status_code == 400, (endpoint, response.status_code)
+        assert "CSRF token is missing" in response.get_data(as_text=True), endpoint
+        assert row_counts(csrf_app) == before, endpoint
+    assert admin.get("/admin/").status_code == 200  # still signed in: logout was refused too
+
+
+def test_a_token_from_another_session_is_refused(csrf_app):
+    """A token is bound to its session: an attacker's own token does not work for a victim."""
+    attacker = csrf_app.test_client()
+    stolen = csrf_token_in(attacker.get("/auth/login").get_data(as_text=True))
+    victim = signed_in(csrf_app, "admin")
+    before = row_counts(csrf_app)
+    response = victim.post("/admin/users", data={"username": "mallory", "role": "admin",
+                                                 "password": "long enough!",
+                                                 "csrf_token": stolen})
+    assert response.status_code == 400 and "CSRF" in response.get_data(as_text=True)
+    assert row_counts(csrf_app) == before
+
+
+def test_session_cookies_are_http_only_and_same_site(csrf_app):
+    client = csrf_app.test_client()
+    page = client.get("/auth/login")  # the CSRF token's session starts here
+    signed = client.post("/auth/login", data={
+        "username": USERNAMES["analyst"], "password": PASSWORD,
+        "csrf_token": csrf_token_in(page.get_data(as_text=True))})
+    assert signed.status_code == 302
+    cookies = page.headers.getlist("Set-Cookie") + signed.headers.getlist("Set-Cookie")
+    assert len(cookies) >= 2
+    for cookie in cookies:
+        flags = {part.strip().split("=")[0].lower(): part.strip() for part in cookie.split(";")}
+        assert "httponly" in flags, cookie
+        assert flags.get("samesite") in ("SameSite=Lax", "SameSite=Strict"), cookie
