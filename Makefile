@@ -37,3 +37,25 @@ test: setup browser
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# The benchmark of issue 6 (bench/run.py): `make bench` writes BENCHMARKS.md (a few minutes on
+# two cores); `make bench-quick` is the short run CI does through tests/bench.
+.PHONY: bench bench-quick wrk
+wrk:
+	scripts/install-wrk
+
+bench: setup wrk
+	$(BIN)/python -m bench.run
+
+bench-quick: setup wrk
+	$(BIN)/python -m bench.run --quick
+
+# The benchmark's smoke test (tests/bench) drives Debian's wrk.
+test: wrk
+
+# The load test's long mode (the test suite runs it for 12 s): 16 clients against three gunicorn
+# workers for LOADTEST_SECONDS, then the figures and the correctness checks.
+LOADTEST_SECONDS ?= 120
+.PHONY: loadtest
+loadtest: setup
+	LOADTEST_SECONDS=$(LOADTEST_SECONDS) $(BIN)/python -m pytest -q -s tests/reliability/test_load.py
