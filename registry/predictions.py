@@ -1,6 +1,7 @@
 """Stored predictions: writing them and reading the history back."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,13 +19,39 @@ def record(usecase: str, version_id: int, version: int, inputs: list[dict[str, A
              "summary": str(result.get("summary", ""))[:300], "latency_ms": latency_ms,
              "source": source, **reduce_output(result["output"])}
             for values, result in zip(inputs, results)]
-    # A Core insert on the table: the ORM's bulk path costs more than the write itself here.
-    table = Prediction.__table__
-    result = db.session.execute(
-        table.insert().returning(table.c.id, sort_by_parameter_order=True), rows)
-    ids = list(result.scalars())
+    if db.session.get_bind().dialect.name == "sqlite":
+        ids = _insert_sqlite(rows)
+    else:
+        # A Core insert on the table: the ORM's bulk path costs more than the write itself.
+        table = Prediction.__table__
+        ids = list(db.session.execute(
+            table.insert().returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
     db.session.commit()
     return ids
+
+
+_COLUMNS = ("usecase", "model_version_id", "version", "created_at", "inputs", "output", "summary",
+            "latency_ms", "source", "output_value", "output_label")
+_INSERT = (f"INSERT INTO predictions ({', '.join(_COLUMNS)}) "
+           f"VALUES ({', '.join('?' * len(_COLUMNS))})")
+
+
+def _insert_sqlite(rows: list[dict[str, Any]]) -> list[int]:
+    """One executemany straight to the driver: on the request path, SQLAlchemy's statement
+    handling cost several times the write itself.
+
+    The ids are consecutive: the first INSERT takes SQLite's write lock, so no other writer can
+    interleave until our commit, and rowids grow by one from the largest. Values are stored
+    exactly as SQLAlchemy's JSON and DateTime types store them, so the ORM reads them back.
+    """
+    params = [(r["usecase"], r["model_version_id"], r["version"],
+               r["created_at"].strftime("%Y-%m-%d %H:%M:%S.%f"), json.dumps(r["inputs"]),
+               json.dumps(r["output"]), r["summary"], r["latency_ms"], r["source"],
+               r["output_value"], r["output_label"]) for r in rows]
+    connection = db.session.connection()
+    connection.exec_driver_sql(_INSERT, params)
+    last = connection.exec_driver_sql("SELECT last_insert_rowid()").scalar()
+    return list(range(last - len(rows) + 1, last + 1))
 
 
 def reduce_output(output: Any) -> dict[str, Any]:
