@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import io
 import json
+import pickle
+import random
 from pathlib import Path
 
 import flask
@@ -18,9 +20,10 @@ from usecases.fields import validate
 from usecases.recommendation import Recommendation
 from usecases.recommendation import data as movie_data
 from usecases.recommendation import evaluation
-from usecases.recommendation.form import input_errors
+from usecases.recommendation.form import input_errors, parse_ratings
 from usecases.recommendation.model import Recommender
 from usecases.recommendation.ranking import Ease
+from usecases.recommendation.results import LIKED, TOP_EFFECTS
 
 RMSE_FLOOR = 0.90
 NDCG_LIFT_FLOOR = 1.3      # times the popularity baseline's held-out NDCG@10
@@ -326,6 +329,132 @@ def test_known_user_uses_their_history(usecase, model, dataset):
         title = item["feature"].split(" ", 3)[3].rsplit(" (", 1)[0]
         assert title in titles and isinstance(item["value"], float)
     assert result["for_user"] == 15
+
+
+# -- the serving path against the reference ---------------------------------------------------
+
+def reference_recommend(model: Recommender, rows: list[dict]) -> list[dict]:
+    """The straightforward path serving took before `serving`: Recommender.score over the whole
+    catalogue, Ease.weights per row, each row's movies found by masking the whole batch."""
+    stars_given = [parse_ratings(row.get("ratings")) for row in rows]
+    people = model.profiles([row.get("user_id") for row in rows],
+                            [row.get("movies") or [] for row in rows], stars_given)
+    ranking, predicted = model.score(people)
+    counts = [int(row.get("count") or 10) for row in rows]
+    best = model.top(ranking, people, max(counts))
+    results = []
+    for r, (row, count, stars) in enumerate(zip(rows, counts, stars_given)):
+        chosen, mine = best[r, :count], people.rows == r
+        sources, given = people.items[mine], people.ratings[mine]
+        contributions = None
+        if model.ranker == "ease" and len(sources) and len(chosen):
+            contributions = (model.ease_.weights(sources, chosen)
+                             * model.ranking_weights(people)[mine][:, None])
+        items = []
+        for j, item in enumerate(chosen.tolist()):
+            because = None
+            if contributions is not None:
+                pull = np.where(given >= LIKED, contributions[:, j], 0.0)
+                if pull.max(initial=0.0) > 0:
+                    because = model.label(int(sources[pull.argmax()]))
+            items.append({"id": int(model.movie_ids_[item]), "title": model.titles_[item],
+                          "year": int(model.years_[item]),
+                          "genres": [g for g in model.genres_[item].split("|") if g],
+                          "predicted_rating": round(float(predicted[r, item]), 2),
+                          "score": float(ranking[r, item]), "because": because})
+        picked = row.get("movies") or []
+        shown = dict.fromkeys(picked, "liked") if stars is None else dict(zip(picked, stars))
+        if contributions is None:
+            reason = ("Most rated by the MovieLens users" if model.ranker == "popularity"
+                      else "Highest predicted ratings for you")
+            explanation = [{"feature": reason, "value": model.ranker, "effect": 1.0}]
+        else:
+            total = np.abs(contributions).sum()
+            shares = contributions.sum(axis=1) / (total if total > 0 else 1.0)
+            explanation = []
+            for at in np.argsort(-np.abs(shares), kind="stable")[:TOP_EFFECTS].tolist():
+                value = shown.get(int(model.movie_ids_[sources[at]]), float(given[at]))
+                verb = "rated" if isinstance(value, float) and value < LIKED else "liked"
+                explanation.append({"feature": f"Because you {verb} {model.label(sources[at])}",
+                                    "value": value, "effect": float(shares[at])})
+        results.append({"output": [item["id"] for item in items], "items": items,
+                        "summary": (f"{len(items)} movies, top: {items[0]['title']} "
+                                    f"({items[0]['year']})" if items
+                                    else "No movies to recommend"),
+                        "explanation": explanation, "for_user": row.get("user_id")})
+    return results
+
+
+def varied_rows(usecase, model: Recommender, n: int, seed: int) -> list[dict]:
+    """Valid inputs of every kind: popular or obscure picks, with or without ratings, known
+    users with or without picks, short and long lists."""
+    rng = random.Random(seed)
+    popular = model.movie_ids_[np.argsort(-model.popularity_, kind="stable")[:1500]].tolist()
+    every, users = model.movie_ids_.tolist(), model.users_.tolist()
+    rows = []
+    for _ in range(n):
+        movies = (rng.sample(popular if rng.random() < 0.7 else every, rng.randint(1, 12))
+                  if rng.random() < 0.8 else None)
+        ratings = (", ".join(str(rng.randint(1, 10) / 2) for _ in movies)
+                   if movies and rng.random() < 0.5 else None)
+        user = rng.choice(users) if movies is None or rng.random() < 0.3 else None
+        rows.append(clean(usecase, {"movies": movies, "ratings": ratings, "user_id": user,
+                                    "count": rng.randint(1, 50)}))
+    return rows
+
+
+def assert_same_results(served: list[dict], reference: list[dict]) -> None:
+    assert len(served) == len(reference)
+    for a, b in zip(served, reference):
+        assert (a["output"], a["summary"], a["for_user"]) == (
+            b["output"], b["summary"], b["for_user"])
+        assert [{k: v for k, v in item.items() if k != "score"} for item in a["items"]] == [
+            {k: v for k, v in item.items() if k != "score"} for item in b["items"]]
+        assert [i["score"] for i in a["items"]] == pytest.approx(
+            [i["score"] for i in b["items"]], rel=0, abs=1e-9)
+        assert [(e["feature"], e["value"]) for e in a["explanation"]] == [
+            (e["feature"], e["value"]) for e in b["explanation"]]
+        assert [e["effect"] for e in a["explanation"]] == pytest.approx(
+            [e["effect"] for e in b["explanation"]], rel=0, abs=1e-9)
+
+
+def test_serving_gives_the_reference_results(usecase, model):
+    """Rankings, stars and explanations as the straightforward path gives them, for rows
+    alone and in one batch, and the model's artifact is left as it was."""
+    rows = [clean(usecase, e) for e in usecase.examples.values()]
+    rows += varied_rows(usecase, model, 150, seed=7)
+    before = pickle.dumps(model)
+    assert_same_results(usecase.predict(model, rows), reference_recommend(model, rows))
+    for row in rows[::5]:
+        assert_same_results(usecase.predict(model, [row]), reference_recommend(model, [row]))
+    assert pickle.dumps(model) == before
+
+
+@pytest.fixture(scope="module")
+def small_models(dataset) -> dict[str, Recommender]:
+    """Every candidate, fitted on a sample: the rankers and rating models the winner is not."""
+    sample = dataset.sample(8000, 100, seed=3)
+    movies = movie_data.catalogue(sample.train, sample.test)
+    return {name: candidate.fit(sample.train, movies)
+            for name, candidate in evaluation.candidates().items()}
+
+
+@pytest.mark.parametrize("name", list(evaluation.candidates()))
+def test_serving_gives_the_reference_results_for_every_candidate(usecase, small_models, name):
+    model = small_models[name]
+    rows = varied_rows(usecase, model, 40, seed=8)
+    assert_same_results(usecase.predict(model, rows), reference_recommend(model, rows))
+    assert_same_results(usecase.predict(model, rows[:1]), reference_recommend(model, rows[:1]))
+
+
+def test_serving_follows_a_refit(usecase, dataset):
+    """What serving prepares from a model is made again when the model is refitted."""
+    model = Recommender()
+    for seed in (4, 5):
+        sample = dataset.sample(6000, 100, seed=seed)
+        model.fit(sample.train, movie_data.catalogue(sample.train, sample.test))
+        rows = varied_rows(usecase, model, 10, seed=seed)
+        assert_same_results(usecase.predict(model, rows), reference_recommend(model, rows))
 
 
 # -- search ----------------------------------------------------------------------------------

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import io
 import json
+import pickle
+from collections import Counter
 from pathlib import Path
 
 import jinja2
@@ -11,6 +13,7 @@ import nltk
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import sparse
 from scipy.special import expit, logit
 
 from usecases.base import TrainedModel, check_contract
@@ -333,6 +336,104 @@ def test_negated_words_are_labelled(usecase, small):
     features = [e["feature"] for e in result["explanation"]]
     assert any(f.endswith("(after a negation)") for f in features)
     assert not any('"not' in f and "negation" in f for f in features)
+
+
+# -- the compiled serving path against scikit-learn ------------------------------------------
+
+def reference_score(model, texts: list[str]) -> tuple[np.ndarray, list[list[dict]]]:
+    """The straightforward path serving took before compiling: the pipeline's own transform and
+    predict_proba, then one effect per known term (TF-IDF value times weight) and VADER's."""
+    prepare, classify = model.named_steps["features"], model.named_steps["classify"]
+    matrix = sparse.csr_matrix(prepare.transform(pd.DataFrame({review_data.TEXT: texts})))
+    weights, _ = review_model.log_odds_weights(classify)
+    words = prepare.named_transformers_.get("words")
+    vader = prepare.output_indices_["vader"]
+    explanations = []
+    for i, text in enumerate(texts):
+        start, stop = matrix.indptr[i], matrix.indptr[i + 1]
+        row = dict(zip(matrix.indices[start:stop].tolist(), matrix.data[start:stop].tolist()))
+        effects = []
+        if words is not None:
+            offset, forms = prepare.output_indices_["words"].start, review_text.written_forms(text)
+            for term, count in Counter(review_text.terms(text)).items():
+                if term in words.vocabulary_:
+                    column = words.vocabulary_[term] + offset
+                    effects.append({"feature": review_explain.shown_term(term, forms[term]),
+                                    "value": count,
+                                    "effect": float(row.get(column, 0.0) * weights[column])})
+        values = np.array([row.get(column, 0.0) for column in range(vader.start, vader.stop)])
+        mean = prepare.named_transformers_["vader"].mean_
+        effects.append({"feature": review_explain.VADER_LABEL,
+                        "value": f"compound {review_text.polarity(text)['compound']:+.2f}",
+                        "effect": float(((values - mean) * weights[vader]).sum())})
+        effects.sort(key=lambda effect: abs(effect["effect"]), reverse=True)
+        explanations.append(effects)
+    return classify.predict_proba(matrix)[:, 1], explanations
+
+
+def assert_same_explanations(served: list[dict], reference: list[dict]) -> None:
+    assert [(e["feature"], e["value"]) for e in served] == [
+        (e["feature"], e["value"]) for e in reference]
+    assert [e["effect"] for e in served] == pytest.approx(
+        [e["effect"] for e in reference], rel=0, abs=1e-9)
+
+
+EDGE_TEXTS = ["Zzzxq qwvvb.", "!!! ???", "Not good. Not bad, either!", "I would not buy this again",
+              "LOVE it :) but the price... :(", GLOWING * 20]
+
+
+def test_serving_matches_the_pipeline(usecase, trained, dataset):
+    """Every held-out review: probabilities as the pipeline's predict_proba, effects as the
+    reference's; predictions show the top ones; the model's artifact is left as it was."""
+    model, before = trained.model, pickle.dumps(trained.model)
+    texts = list(dataset.test[review_data.TEXT]) + EDGE_TEXTS + [
+        review_data.clean_review(e["review"]) for e in usecase.examples.values()]
+    probability, explanations = review_explain.score(model, texts)
+    expected, reference = reference_score(model, texts)
+    assert probability == pytest.approx(expected, rel=0, abs=1e-9)
+    assert probability == pytest.approx(model.predict_proba(
+        pd.DataFrame({review_data.TEXT: texts}))[:, 1], rel=0, abs=1e-9)
+    for served, wanted in zip(explanations, reference):
+        assert_same_explanations(served, wanted)
+    rows = rows_of(usecase, *texts[-60:])
+    # predict reads the review as clean_review leaves it (a second cleaning can change it).
+    expected, reference = reference_score(
+        model, [review_data.clean_review(row["review"]) for row in rows])
+    for result, p, wanted in zip(usecase.predict(model, rows), expected, reference):
+        assert result["probability"] == pytest.approx(p, rel=0, abs=1e-9)
+        assert_same_explanations(result["explanation"], wanted[:8])
+    assert pickle.dumps(model) == before
+
+
+@pytest.fixture(scope="module")
+def candidate_sample(dataset):
+    return dataset.sample(400, 150, seed=4)
+
+
+@pytest.mark.parametrize("name", list(review_model.candidates()))
+def test_every_candidate_serves_as_its_pipeline(candidate_sample, name):
+    """The VADER-only baseline, naive Bayes, logistic regression and the blend all compile."""
+    train, test = candidate_sample.train, candidate_sample.test
+    model = review_model.candidates()[name].fit(train[[review_data.TEXT]],
+                                                review_model.target(train))
+    texts = list(test[review_data.TEXT]) + EDGE_TEXTS
+    probability, explanations = review_explain.score(model, texts)
+    expected, reference = reference_score(model, texts)
+    assert probability == pytest.approx(expected, rel=0, abs=1e-9)
+    for served, wanted in zip(explanations, reference):
+        assert_same_explanations(served, wanted)
+
+
+def test_serving_follows_a_refit(dataset):
+    """What is compiled from a pipeline is compiled again when the pipeline is refitted."""
+    model = review_model.candidates()["logistic regression (words + VADER)"]
+    texts = EDGE_TEXTS + [GLOWING, AWFUL]
+    for seed in (5, 6):
+        train = dataset.sample(300, 10, seed=seed).train
+        model.fit(train[[review_data.TEXT]], review_model.target(train))
+        probability, _ = review_explain.score(model, texts)
+        assert probability == pytest.approx(model.predict_proba(
+            pd.DataFrame({review_data.TEXT: texts}))[:, 1], rel=0, abs=1e-9)
 
 
 # -- result fragment -------------------------------------------------------------------------

@@ -143,7 +143,10 @@ class Recommender:
         return half_life_weights(people.ages, self.ranking_half_life) * people.ratings / 5.0
 
     def score(self, people: Profiles) -> tuple[np.ndarray, np.ndarray]:
-        """Ranking scores and predicted ratings (people x catalogue) for the whole batch."""
+        """Ranking scores and predicted ratings (people x catalogue) for the whole batch.
+
+        The evaluation's path; serving.py arranges the same arithmetic for web requests.
+        """
         predicted = self.predict_ratings(people)
         if self.ranker == "popularity":
             ranking = np.broadcast_to(self.popularity_, predicted.shape).copy()

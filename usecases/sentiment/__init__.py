@@ -72,7 +72,7 @@ class Sentiment(UseCase):
         if not rows:
             return []
         texts = [review_data.clean_review(row["review"]) for row in rows]
-        probabilities, explanations = review_explain.score(model, texts)
+        probabilities, explanations = review_explain.score(model, texts, top=TOP_EFFECTS)
         results = []
         for text, p, explanation in zip(texts, probabilities.tolist(), explanations):
             great = p >= review_model.THRESHOLD
@@ -85,7 +85,7 @@ class Sentiment(UseCase):
                 "probabilities": {review_data.GREAT: p, review_data.OTHER: 1.0 - p},
                 "vader": dict(review_text.polarity(text)),
                 "summary": f"{SHORT_LABELS[output]}: {shown:.0%}",
-                "explanation": explanation[:TOP_EFFECTS],
+                "explanation": explanation,
             })
         return results
 

@@ -7,17 +7,14 @@ theirs. Effects are in log-odds: +0.7 doubles the odds of a five-star review, -0
 """
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import numpy as np
-import pandas as pd
-from scipy import sparse
+from scipy.special import expit
 from sklearn.pipeline import Pipeline
 
-from usecases.sentiment.data import TEXT
-from usecases.sentiment.model import log_odds_weights
-from usecases.sentiment.text import NEGATED, is_negation, polarity, terms, written_forms
+from usecases.sentiment.compiled import compiled
+from usecases.sentiment.text import NEGATED, is_negation, polarity, reading, vader_features
 
 VADER_LABEL = "VADER lexicon scores"
 
@@ -29,52 +26,37 @@ def shown_term(term: str, written: str) -> str:
     return f'"{written}"' + (" (after a negation)" if hidden_negation else "")
 
 
-def score(model: Pipeline, texts: list[str]) -> tuple[np.ndarray, list[list[dict[str, Any]]]]:
-    """P(great) per review and each review's effects, largest first, from one transform.
+def score(model: Pipeline, texts: list[str], top: int | None = None
+          ) -> tuple[np.ndarray, list[list[dict[str, Any]]]]:
+    """P(great) per review and its effects, largest first (the `top` largest, or all).
 
-    The pipeline's steps are called one after the other (rather than model.predict_proba) so the
-    feature matrix that gave the probabilities is the one the effects are read from.
+    Served through the compiled pipeline (see compiled.py), whose features are read once for
+    both the probabilities and the effects.
     """
-    prepare, classify = model.named_steps["features"], model.named_steps["classify"]
-    matrix = sparse.csr_matrix(prepare.transform(pd.DataFrame({TEXT: texts})))
-    probability = classify.predict_proba(matrix)[:, 1]
-    weights, _ = log_odds_weights(classify)
-    explanations = []
-    for i, text in enumerate(texts):
-        start, stop = matrix.indptr[i], matrix.indptr[i + 1]
-        row = dict(zip(matrix.indices[start:stop].tolist(), matrix.data[start:stop].tolist()))
-        effects = word_effects(prepare, weights, row, text) + [vader_effect(prepare, weights, row,
-                                                                            text)]
-        effects.sort(key=lambda item: abs(item["effect"]), reverse=True)
-        explanations.append(effects)
+    steps = compiled(model)
+    readings = [reading(text) for text in texts]
+    words = steps.words([terms for terms, _ in readings])
+    vader = vader_features(texts)
+    probability = expit(steps.log_odds(words, vader))
+    # Each review's effects: its terms' in the order they appear, then VADER's.
+    sizes = np.diff(words.starts) + 1
+    first = np.cumsum(sizes) - sizes
+    is_term = np.ones(int(sizes.sum()), dtype=bool)
+    is_term[first + sizes - 1] = False
+    effect = np.empty(len(is_term))
+    effect[is_term], effect[~is_term] = words.effects, steps.vader_effects(vader)
+    row = np.repeat(np.arange(len(texts)), sizes)
+    term = np.cumsum(is_term) - 1
+    # Largest first within each review; the sort is stable, so ties keep that order.
+    order = np.lexsort((-np.abs(effect), row))
+    kept = order if top is None else order[np.arange(len(order)) - first[row[order]] < top]
+    explanations: list[list[dict[str, Any]]] = [[] for _ in texts]
+    counts = words.counts.tolist()
+    for i, j, is_word, value in zip(row[kept].tolist(), term[kept].tolist(),
+                                    is_term[kept].tolist(), effect[kept].tolist()):
+        explanations[i].append(
+            {"feature": shown_term(words.terms[j], readings[i][1][words.terms[j]]),
+             "value": counts[j], "effect": value} if is_word else
+            {"feature": VADER_LABEL,
+             "value": f"compound {polarity(texts[i])['compound']:+.2f}", "effect": value})
     return probability, explanations
-
-
-def word_effects(prepare: Any, weights: np.ndarray, row: dict[int, float],
-                 text: str) -> list[dict[str, Any]]:
-    """One effect per term or pair of the review that the model knows; none for a VADER-only one."""
-    if "words" not in prepare.named_transformers_:
-        return []
-    vocabulary = prepare.named_transformers_["words"].vocabulary_
-    offset = prepare.output_indices_["words"].start
-    forms = written_forms(text)
-    effects = []
-    for term, count in Counter(terms(text)).items():
-        column = vocabulary.get(term)
-        if column is None:
-            continue
-        column += offset
-        effects.append({"feature": shown_term(term, forms[term]), "value": count,
-                        "effect": float(row.get(column, 0.0) * weights[column])})
-    return effects
-
-
-def vader_effect(prepare: Any, weights: np.ndarray, row: dict[int, float],
-                 text: str) -> dict[str, Any]:
-    """VADER's four scores together, measured from the average training review."""
-    columns = range(prepare.output_indices_["vader"].start, prepare.output_indices_["vader"].stop)
-    values = np.array([row.get(column, 0.0) for column in columns])
-    mean = prepare.named_transformers_["vader"].mean_
-    effect = float(((values - mean) * weights[list(columns)]).sum())
-    return {"feature": VADER_LABEL, "value": f"compound {polarity(text)['compound']:+.2f}",
-            "effect": effect}
