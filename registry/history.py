@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass, fields as dc_fields
 from datetime import date, datetime, timedelta
 from typing import Any, Iterator, Mapping
@@ -107,11 +106,19 @@ class Page:
 
 def page(filters: HistoryFilter, *, before: int | None = None,
          limit: int = PAGE_SIZE) -> Page:
-    """Newest first, by keyset on the id: the cost of a page does not grow with its depth."""
+    """Newest first, by keyset on (time, id): the cost of a page does not grow with its depth.
+
+    Ordering by time lets each filter walk an index that ends in created_at and stop after one
+    page; `before` names the last row of the previous page by its id.
+    """
     limit = max(1, min(limit, MAX_PAGE_SIZE))
-    query = filters.where(sa.select(Prediction)).order_by(Prediction.id.desc()).limit(limit + 1)
+    query = (filters.where(sa.select(Prediction))
+             .order_by(Prediction.created_at.desc(), Prediction.id.desc()).limit(limit + 1))
     if before is not None:
-        query = query.where(Prediction.id < before)
+        moment = db.session.scalar(sa.select(Prediction.created_at)
+                                   .where(Prediction.id == before))
+        query = query.where(Prediction.id < before if moment is None else
+                            sa.tuple_(Prediction.created_at, Prediction.id) < (moment, before))
     rows = list(db.session.scalars(query))
     more = len(rows) > limit
     rows = rows[:limit]
@@ -152,30 +159,50 @@ CSV_COLUMNS = ("id", "created_at", "usecase", "version", "source", "summary", "o
                "inputs", "latency_ms")
 
 
-def export_csv(filters: HistoryFilter, chunk_rows: int = 2000) -> Iterator[str]:
-    """The filtered history as CSV text, produced in chunks so it never sits whole in memory."""
-    columns = [Prediction.id, Prediction.created_at, Prediction.usecase, Prediction.version,
-               Prediction.source, Prediction.summary, Prediction.output, Prediction.inputs,
-               Prediction.latency_ms]
-    query = filters.where(sa.select(*columns)).order_by(Prediction.id.desc())
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    result = db.session.execute(query.execution_options(yield_per=chunk_rows))
-    for partition in result.partitions():
-        for row in partition:
-            writer.writerow((row[0], row[1].isoformat(), row[2], row[3], row[4],
-                             _cell(row[5]), _cell(json.dumps(row[6])), _cell(json.dumps(row[7])),
-                             round(row[8], 3)))
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    yield buffer.getvalue()
+def export_csv(filters: HistoryFilter, chunk_rows: int = 5000) -> Iterator[str]:
+    """The filtered history as CSV text, produced in chunks so it never sits whole in memory.
+
+    Each line is built by the database (text fields quoted, quotes doubled, formula-like cells
+    neutralised; RFC 4180), so Python only joins lines: the csv module and per-row objects cost
+    several times what SQLite does, and an export of a million rows should take seconds.
+    """
+    fields = [sa.cast(Prediction.id, sa.Text),
+              _quoted(sa.func.replace(sa.cast(Prediction.created_at, sa.Text), " ", "T")),
+              _quoted(Prediction.usecase), sa.cast(Prediction.version, sa.Text),
+              _quoted(Prediction.source), _quoted(_neutral(Prediction.summary)),
+              _quoted(_neutral(sa.cast(Prediction.output, sa.Text))),
+              _quoted(_neutral(sa.cast(Prediction.inputs, sa.Text))),
+              sa.cast(sa.func.round(Prediction.latency_ms, 3), sa.Text)]
+    line = fields[0]
+    for field in fields[1:]:
+        line = line.concat(",").concat(field)
+    query = (filters.where(sa.select(line))
+             .order_by(Prediction.created_at.desc(), Prediction.id.desc()))
+    yield ",".join(CSV_COLUMNS) + "\r\n"
+    # The single text column needs no result processing, so the lines are read from the
+    # driver's cursor as they come: SQLAlchemy's row objects tripled the cost per row.
+    result = db.session.connection().execute(query)
+    cursor = result.cursor
+    try:
+        while rows := cursor.fetchmany(chunk_rows):
+            yield "\r\n".join([row[0] for row in rows]) + "\r\n"
+    finally:
+        result.close()
 
 
-def _cell(text: str) -> str:
-    """Keep a spreadsheet from running a cell as a formula (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+def _quoted(column: Any) -> Any:
+    """A CSV text field: in double quotes, with quotes inside doubled."""
+    return sa.literal('"').concat(sa.func.replace(column, '"', '""')).concat('"')
+
+
+# A cell starting with one of these is run as a formula by spreadsheets (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _neutral(column: Any) -> Any:
+    """The column's text, with a leading quote where a spreadsheet would see a formula."""
+    return sa.case((sa.func.substr(column, 1, 1).in_(FORMULA_STARTS),
+                    sa.literal("'").concat(column)), else_=column)
 
 
 @dataclass

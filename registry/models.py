@@ -80,7 +80,15 @@ class Prediction(db.Model):
     """One prediction made for someone, with the exact model version that made it."""
 
     __tablename__ = "predictions"
-    __table_args__ = (sa.Index("ix_predictions_usecase_created", "usecase", "created_at"),)
+    # Each history filter walks an index that ends in created_at (pages, per-day counts); the
+    # output indexes let charts read min, max and counts from the index alone.
+    __table_args__ = (
+        sa.Index("ix_predictions_usecase_created", "usecase", "created_at"),
+        sa.Index("ix_predictions_usecase_source_created", "usecase", "source", "created_at"),
+        sa.Index("ix_predictions_source_created", "source", "created_at"),
+        sa.Index("ix_predictions_usecase_value", "usecase", "output_value"),
+        sa.Index("ix_predictions_usecase_label", "usecase", "output_label"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     usecase: Mapped[str] = mapped_column(sa.String(64))
