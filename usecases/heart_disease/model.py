@@ -17,6 +17,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from usecases.heart_disease.compiled import CompiledLinear, compile_pipeline
 from usecases.heart_disease.data import CATEGORIES, FEATURES, NUMBERS, TARGET
+from usecases.occlusion import occluded
 from usecases.training import SEED
 
 UNKNOWN = "unknown"
@@ -131,12 +132,7 @@ def score(model: HeartModel, rows: list[dict[str, Any]]) -> tuple[np.ndarray, np
         return score_compiled(model, compiled, rows)
     frame = to_frame(rows)
     n_rows, n_features = frame.shape
-    given = frame.to_numpy(dtype=object)
-    stacked = np.broadcast_to(given, (n_features + 1, n_rows, n_features)).copy()
-    for j, name in enumerate(FEATURES):
-        stacked[j + 1, :, j] = model.reference[name]
-    batch = pd.DataFrame(stacked.reshape(-1, n_features), columns=list(FEATURES))
-    batch = batch.astype({name: float for name in NUMBERS})
+    batch = occluded(frame, model.reference, n_features + 1, NUMBERS)
     probability = model.predict_proba(batch)[:, 1].reshape(n_features + 1, n_rows)
     effects = (probability[0] - probability[1:]).T
     return probability[0], effects

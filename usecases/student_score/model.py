@@ -14,6 +14,7 @@ from sklearn.model_selection import KFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import SplineTransformer, StandardScaler, TargetEncoder
 
+from usecases.occlusion import occluded
 from usecases.student_score.classroom import (FREE_LUNCH, KEY, NO_CLASSROOM, READING,
                                               ClassroomProfile, classroom_key, row_keys)
 from usecases.student_score.compiled import CompiledRidge, compile_pipeline
@@ -172,12 +173,7 @@ def score(model: ScoreModel, rows: list[dict[str, Any]]
         return score_compiled(model, compiled, rows)
     frame = to_frame(rows)
     n_rows, n_features = frame.shape
-    given = frame.to_numpy(dtype=object)
-    stacked = np.broadcast_to(given, (n_features + 2, n_rows, n_features)).copy()
-    for j, name in enumerate(FEATURES):
-        stacked[j + 1, :, j] = model.reference[name]
-    batch = pd.DataFrame(stacked.reshape(-1, n_features), columns=list(FEATURES))
-    batch = batch.astype({name: float for name in NUMBERS})
+    batch = occluded(frame, model.reference, n_features + 2, NUMBERS)
     keys = classroom_key(frame)
     pinned = np.tile(keys.to_numpy(dtype=object), n_features + 2)
     pinned[-n_rows:] = NO_CLASSROOM
