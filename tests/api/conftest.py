@@ -8,7 +8,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from registry import serving, users, versions
+from registry import users
+from tests.conftest import add_copy_of_production  # noqa: F401  (re-exported for the API tests)
 from registry.models import ROLES
 
 
@@ -74,13 +75,3 @@ def same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def add_copy_of_production(name: str) -> int:
-    """Register the production model again as a new candidate version (needs an app context);
-    return its number. It predicts exactly like production, so it can really serve."""
-    row = versions.production_version(name)
-    _, model = serving.production_model(name)
-    copy = versions.register_version(
-        name, model, trained_by="test", params=row.params, metrics=row.metrics,
-        leaderboard=row.leaderboard, data_fingerprint=row.data_fingerprint,
-        train_rows=row.train_rows, test_rows=row.test_rows, training_seconds=0.0)
-    return copy.version

@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from registry import jobs, serving, users, versions
+from registry import jobs, users, versions
 from registry.database import db, utcnow
 from registry.models import TrainingJob
-from tests.conftest import make_app
+from tests.conftest import add_copy_of_production, make_app
 from usecases import discover
 
 PASSWORD = "correct horse battery"
@@ -47,16 +47,6 @@ def add_people(app) -> dict[str, str]:
                 for role, name in (("admin", ADMIN), ("analyst", ANALYST))}
 
 
-def add_copy_of_production(name: str) -> int:
-    """Register the production model again as a new candidate (needs an app context); return its
-    number. It predicts exactly like production, so it really serves."""
-    row = versions.production_version(name)
-    _, model = serving.production_model(name)
-    copy = versions.register_version(
-        name, model, trained_by="test", params=row.params, metrics=row.metrics,
-        leaderboard=row.leaderboard, data_fingerprint=row.data_fingerprint,
-        train_rows=row.train_rows, test_rows=row.test_rows, training_seconds=0.0)
-    return copy.version
 
 
 def example_inputs(usecase) -> list[dict[str, Any]]:
