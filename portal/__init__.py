@@ -26,10 +26,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config)
     _fill_instance_defaults(app)
 
-    from portal import admin, api, auth, errors, extensions, history, main, security, usecase_pages
+    from portal import admin, api, auth, errors, extensions, history, jsonio, main, security
+    from portal import sessions, usecase_pages
     import registry
     import usecases
 
+    jsonio.init_app(app)
+    sessions.init_app(app)
     extensions.init_app(app)
     security.init_app(app)
     registry.init_app(app)

@@ -32,8 +32,11 @@ HEADERS = {
 
 def add_security_headers(response: Response) -> Response:
     """Add the headers a view has not set itself (a view may tighten them, never lose them)."""
+    headers = response.headers
+    present = {name.lower() for name in headers.keys()}  # one pass, not one lookup per header
     for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
+        if name.lower() not in present:
+            headers.add(name, value)
     return response
 
 

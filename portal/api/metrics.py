@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator
 
 from flask import Flask, Response, current_app, g, request
@@ -32,6 +32,8 @@ class Metrics:
     registry: CollectorRegistry
     requests: Histogram
     model_load: Gauge
+    # The production version whose load time this process last recorded, by use case.
+    production_seen: dict[str, int] = field(default_factory=dict)
 
 
 def init_app(app: Flask) -> None:
@@ -69,13 +71,21 @@ def current() -> Metrics:
 
 
 def observe_production_model(usecase: str, version: int) -> None:
-    """Record how long the production model that just served took to load (cached: no reload)."""
+    """Record how long the production model that just served took to load (cached: no reload).
+
+    Set once per served version and process: on the prediction path the gauge's shared-memory
+    write cost more than the model itself.
+    """
+    seen = current().production_seen
+    if seen.get(usecase) == version:
+        return
     try:
         served = serving.cache().production(usecase)
     except (serving.ModelUnavailable, versions.RegistryError):
         return  # changed since it served; the next prediction or readiness probe records it
     if served.version == version:
         current().model_load.labels(usecase, str(version)).set(served.load_seconds)
+        seen[usecase] = version
 
 
 def observe_readiness(readiness: health.Readiness) -> None:

@@ -25,7 +25,10 @@ def test_error_response_is_the_one_shape(app):
 
 @pytest.mark.parametrize("body", [b"{", b'{"inputs": }', b"\xff\xfe\x00", b'{"inputs": NaN}',
                                   b'{"inputs": {"age": Infinity}}', b"[" * 100_000,
-                                  b'{"inputs": {"\\ud800": 1}}', b'{"inputs": "\\udfff"}'])
+                                  b'{"inputs": {"\\ud800": 1}}', b'{"inputs": "\\udfff"}',
+                                  # a surrogate written as UTF-8 bytes, with no escape
+                                  b'{"inputs": {"sex": "\xed\xa0\x80"}}',
+                                  '{"inputs": {"sex": "\\ud800"}}'.encode("utf-16")])
 def test_malformed_json_is_400(client, body):
     response = client.post(PREDICT, data=body, content_type="application/json")
     assert_error(response, 400, "malformed_json", set())
