@@ -144,7 +144,7 @@ def histogram(filters: HistoryFilter, bins: int = HISTOGRAM_BINS) -> list[tuple[
     """Counts of numeric outputs in equal-width bins: (low, high, count)."""
     value = Prediction.output_value
     low, high = db.session.execute(filters.where(
-        sa.select(sa.func.min(value), sa.func.max(value)))).one()
+        sa.select(sa.func.min(value), sa.func.max(value))).where(value.is_not(None))).one()
     if low is None:
         return []
     width = (high - low) / bins or 1.0

@@ -86,13 +86,19 @@ class Prediction(db.Model):
         sa.Index("ix_predictions_usecase_created", "usecase", "created_at"),
         sa.Index("ix_predictions_usecase_source_created", "usecase", "source", "created_at"),
         sa.Index("ix_predictions_source_created", "source", "created_at"),
-        sa.Index("ix_predictions_usecase_value", "usecase", "output_value"),
-        sa.Index("ix_predictions_usecase_label", "usecase", "output_label"),
+        # Partial: a prediction has a number or a label, so each insert writes one of the two.
+        sa.Index("ix_predictions_usecase_value", "usecase", "output_value",
+                 sqlite_where=sa.text("output_value IS NOT NULL"),
+                 postgresql_where=sa.text("output_value IS NOT NULL")),
+        sa.Index("ix_predictions_usecase_label", "usecase", "output_label",
+                 sqlite_where=sa.text("output_label IS NOT NULL"),
+                 postgresql_where=sa.text("output_label IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     usecase: Mapped[str] = mapped_column(sa.String(64))
-    model_version_id: Mapped[int] = mapped_column(sa.ForeignKey("model_versions.id"), index=True)
+    # Not indexed: no query finds predictions by it, and each index costs every insert a write.
+    model_version_id: Mapped[int] = mapped_column(sa.ForeignKey("model_versions.id"))
     version: Mapped[int]  # copied from the model version so the history reads without a join
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     inputs: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
