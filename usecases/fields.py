@@ -7,12 +7,15 @@ describes a use case's input.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, ClassVar, Mapping
 
 # Text longer than this is refused before any model sees it; it bounds the work one request can ask for.
 DEFAULT_MAX_TEXT = 5000
-_CONTROL = {chr(c) for c in range(32)} - {"\n", "\r", "\t"}
+# Control characters other than line breaks and tabs (C0, which includes NUL).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 class FieldError(ValueError):
@@ -104,10 +107,14 @@ class Choice(Field):
     def parse(self, raw: Any, *, from_form: bool) -> str:
         if not isinstance(raw, str):
             raise FieldError("must be one of the listed values")
-        allowed = [value for value, _ in self.choices]
-        if raw not in allowed:
-            raise FieldError("must be one of: " + ", ".join(allowed))
+        if raw not in self.labels:
+            raise FieldError("must be one of: " + ", ".join(self.labels))
         return raw
+
+    @cached_property
+    def labels(self) -> dict[str, str]:
+        """Each value's label, in the listed order (built once: parsing is on the request path)."""
+        return dict(self.choices)
 
     def schema(self) -> dict[str, Any]:
         return {"type": "string", "enum": [v for v, _ in self.choices],
@@ -147,7 +154,7 @@ class Text(Field):
     def parse(self, raw: Any, *, from_form: bool) -> str:
         if not isinstance(raw, str):
             raise FieldError("must be text")
-        if any(ch in _CONTROL for ch in raw):
+        if _CONTROL.search(raw):
             raise FieldError("must not contain control characters")
         text = raw.strip()
         if len(text) < self.min_length:

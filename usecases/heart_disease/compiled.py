@@ -30,22 +30,65 @@ class CompiledLinear:
 
     def level_codes(self, categories: list[list[Any]], missing: str) -> np.ndarray:
         """(n, c) integer codes of category values; None means `missing`."""
-        lookup = [{level: i for i, level in enumerate(levels)} for levels in self.levels]
+        lookup = self._serving().lookup
         return np.array([[lookup[j][missing if v is None else v] for j, v in enumerate(row)]
                          for row in categories], dtype=np.int64).reshape(len(categories),
                                                                          len(self.levels))
 
+    def shares(self, numbers: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        """(n, k + c): each input's additive part of the logit.
+
+        A number's part includes its missing flag, a category's is the weight of its level; the
+        logit is the intercept plus their sum. Replacing one input changes its part only, which
+        is what makes occlusion effects exact without scoring one row per input.
+        """
+        ready = self._serving()
+        k = numbers.shape[1]
+        missing = np.isnan(numbers)
+        parts = np.empty((numbers.shape[0], k + codes.shape[1]))
+        parts[:, :k] = (np.where(missing, self.medians, numbers) - self.mean[:k]) * ready.weight
+        parts[:, self.flagged] += (missing[:, self.flagged] - ready.flag_mean) * ready.flag_weight
+        parts[:, k:] = self.coef[ready.level_offsets + codes]
+        return parts
+
     def probability(self, numbers: np.ndarray, codes: np.ndarray) -> np.ndarray:
         """P(class 1) for (n, k) numbers (NaN = missing) and (n, c) category codes."""
-        missing = np.isnan(numbers)
-        filled = np.where(missing, self.medians, numbers)
-        scaled = (np.hstack([filled, missing[:, self.flagged]]) - self.mean) / self.scale
-        logit = scaled @ self.coef[:scaled.shape[1]] + self.intercept
-        offset = scaled.shape[1]
-        for j, levels in enumerate(self.levels):
-            logit += self.coef[offset + codes[:, j]]
-            offset += len(levels)
-        return 1.0 / (1.0 + np.exp(-logit))
+        return logistic(self.intercept + self.shares(numbers, codes).sum(axis=1))
+
+    def _serving(self) -> "_Serving":
+        # Derived once per loaded model and kept out of the fields, so artifacts keep their shape.
+        ready = self.__dict__.get("_ready")
+        if ready is None:
+            ready = _Serving.of(self)
+            object.__setattr__(self, "_ready", ready)
+        return ready
+
+
+@dataclass(frozen=True)
+class _Serving:
+    """Constants of `CompiledLinear.shares`: weights over scales, where each category starts."""
+
+    weight: np.ndarray         # (k,) coef / scale of the numbers
+    flag_mean: np.ndarray      # scaler means of the missing flags
+    flag_weight: np.ndarray    # coef / scale of the missing flags
+    level_offsets: np.ndarray  # (c,) index in coef of each category's first level
+    lookup: list[dict[str, int]]  # level -> code, per category
+
+    @classmethod
+    def of(cls, model: CompiledLinear) -> "_Serving":
+        k, f = len(model.medians), len(model.flagged)
+        sizes = [len(levels) for levels in model.levels]
+        starts = k + f + np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        return cls(weight=model.coef[:k] / model.scale[:k],
+                   flag_mean=model.mean[k:k + f],
+                   flag_weight=model.coef[k:k + f] / model.scale[k:k + f],
+                   level_offsets=starts.astype(np.int64),
+                   lookup=[{level: i for i, level in enumerate(levels)}
+                           for levels in model.levels])
+
+
+def logistic(logit: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-logit))
 
 
 def compile_pipeline(pipeline: Pipeline) -> CompiledLinear | None:

@@ -74,7 +74,7 @@ def shown_value(field: Field, value: Any) -> str:
     if value is None:
         return "not given"
     if isinstance(field, Choice):
-        return dict(field.choices).get(value, str(value))
+        return field.labels.get(value, str(value))
     if isinstance(field, Boolean):
         return "yes" if value else "no"
     if isinstance(field, Number):
