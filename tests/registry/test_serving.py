@@ -1,4 +1,7 @@
 """The per-process cache of production models."""
+import gc
+import weakref
+
 import pytest
 
 from registry import serving, versions
@@ -30,6 +33,22 @@ def test_cache_reuses_the_loaded_model(empty_app):
         versions.promote("toy", 1, actor="t")
         first = serving.cache().production("toy")
         assert serving.cache().production("toy") is first
+
+
+def test_loaded_models_are_frozen_out_of_gc_scans_yet_freed_when_dropped(empty_app):
+    with empty_app.app_context():
+        register_dummy(value=1.0), register_dummy(value=2.0)
+        versions.promote("toy", 1, actor="t")
+        gc.unfreeze()
+        try:
+            first = weakref.ref(serving.cache().production("toy").model)
+            assert gc.get_freeze_count() > 0  # the app and the model: no longer scanned
+            versions.promote("toy", 2, actor="t")
+            serving.cache()._production.clear()  # as if MODEL_CACHE_SECONDS had passed
+            assert served_value() == (2, 2.0)
+            assert first() is None  # version 1 was dropped and freed, frozen or not
+        finally:
+            gc.unfreeze()
 
 
 def test_no_production_model_is_unavailable(empty_app):
