@@ -288,3 +288,9 @@ def test_served_model_is_compiled_and_matches_the_pipeline(usecase, trained, dat
     pipeline_p, pipeline_effects = heart_model.score(plain, rows)
     assert np.abs(compiled_p - pipeline_p).max() < 1e-9
     assert np.abs(compiled_effects - pipeline_effects).max() < 1e-9
+    # One row at a time takes the plain-Python path: the same numbers.
+    for i, row in enumerate(rows):
+        one_p, one_effects = heart_model.score(model, [row])
+        assert abs(one_p[0] - pipeline_p[i]) < 1e-9
+        assert np.abs(one_effects[0] - pipeline_effects[i]).max() < 1e-9
+        assert abs(one_p[0] - compiled_p[i]) < 1e-12

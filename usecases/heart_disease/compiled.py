@@ -8,6 +8,7 @@ Only the logistic winner is compiled; a tree model keeps serving through the pip
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,24 @@ class CompiledLinear:
         parts[:, k:] = self.coef[ready.level_offsets + codes]
         return parts
 
+    def shares_of_one(self, numbers: list[float | None], categories: list[str | None],
+                      missing: str) -> list[float]:
+        """`shares` of a single input, in plain Python: for one row, numpy's per-call cost was
+        most of the work. The same operations in the same order, so each part is the same."""
+        ready = self._serving()
+        parts = []
+        for j, value in enumerate(numbers):
+            absent = value is None or value != value  # None or NaN
+            part = ((ready.medians[j] if absent else value) - ready.means[j]) * ready.weights[j]
+            flag = ready.flags[j]
+            if flag is not None:
+                part += ((1.0 if absent else 0.0) - flag[0]) * flag[1]
+            parts.append(part)
+        for j, value in enumerate(categories):
+            code = ready.lookup[j][missing if value is None else value]
+            parts.append(ready.coefs[ready.offsets[j] + code])
+        return parts
+
     def probability(self, numbers: np.ndarray, codes: np.ndarray) -> np.ndarray:
         """P(class 1) for (n, k) numbers (NaN = missing) and (n, c) category codes."""
         return logistic(self.intercept + self.shares(numbers, codes).sum(axis=1))
@@ -73,22 +92,40 @@ class _Serving:
     flag_weight: np.ndarray    # coef / scale of the missing flags
     level_offsets: np.ndarray  # (c,) index in coef of each category's first level
     lookup: list[dict[str, int]]  # level -> code, per category
+    # The same numbers as Python floats, for shares_of_one.
+    medians: list[float]
+    means: list[float]
+    weights: list[float]
+    flags: list[tuple[float, float] | None]  # per number: its flag's (mean, weight), if flagged
+    coefs: list[float]
+    offsets: list[int]
 
     @classmethod
     def of(cls, model: CompiledLinear) -> "_Serving":
         k, f = len(model.medians), len(model.flagged)
         sizes = [len(levels) for levels in model.levels]
-        starts = k + f + np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        return cls(weight=model.coef[:k] / model.scale[:k],
-                   flag_mean=model.mean[k:k + f],
-                   flag_weight=model.coef[k:k + f] / model.scale[k:k + f],
-                   level_offsets=starts.astype(np.int64),
+        starts = (k + f + np.concatenate([[0], np.cumsum(sizes)[:-1]])).astype(np.int64)
+        weight = model.coef[:k] / model.scale[:k]
+        flag_mean, flag_weight = model.mean[k:k + f], model.coef[k:k + f] / model.scale[k:k + f]
+        flags: list[tuple[float, float] | None] = [None] * k
+        for i, j in enumerate(model.flagged.tolist()):
+            flags[j] = (float(flag_mean[i]), float(flag_weight[i]))
+        return cls(weight=weight, flag_mean=flag_mean, flag_weight=flag_weight,
+                   level_offsets=starts,
                    lookup=[{level: i for i, level in enumerate(levels)}
-                           for levels in model.levels])
+                           for levels in model.levels],
+                   medians=model.medians.tolist(), means=model.mean[:k].tolist(),
+                   weights=weight.tolist(), flags=flags, coefs=model.coef.tolist(),
+                   offsets=starts.tolist())
 
 
 def logistic(logit: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-logit))
+
+
+def logistic_of(logit: float) -> float:
+    """`logistic` of one number, with the standard library's exp."""
+    return 1.0 / (1.0 + math.exp(-logit))
 
 
 def compile_pipeline(pipeline: Pipeline) -> CompiledLinear | None:

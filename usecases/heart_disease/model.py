@@ -15,7 +15,8 @@ from sklearn.metrics import (accuracy_score, confusion_matrix, f1_score, precisi
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from usecases.heart_disease.compiled import CompiledLinear, compile_pipeline, logistic
+from usecases.heart_disease.compiled import (CompiledLinear, compile_pipeline, logistic,
+                                             logistic_of)
 from usecases.heart_disease.data import CATEGORIES, FEATURES, NUMBERS, TARGET
 from usecases.occlusion import occluded
 from usecases.training import SEED
@@ -147,6 +148,8 @@ def score_compiled(model: HeartModel, compiled: CompiledLinear,
     the occluded batch gives, from one pass over the rows.
     """
     reference = model.reference
+    if len(rows) == 1:
+        return score_one(model, compiled, rows[0])
     numbers = np.array([[row.get(name) for name in NUMBERS] for row in rows]
                        + [[reference[name] for name in NUMBERS]], dtype=float)
     codes = compiled.level_codes([[row.get(name) for name in CATEGORIES] for row in rows]
@@ -157,3 +160,18 @@ def score_compiled(model: HeartModel, compiled: CompiledLinear,
     occluded = logistic(logit[:, None] - given + reference_parts)
     probability = logistic(logit)
     return probability, probability[:, None] - occluded
+
+
+def score_one(model: HeartModel, compiled: CompiledLinear,
+              row: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """`score_compiled` of a single row, in plain Python (a web request's usual case)."""
+    reference = model.reference
+    given = compiled.shares_of_one([row.get(name) for name in NUMBERS],
+                                   [row.get(name) for name in CATEGORIES], UNKNOWN)
+    at_reference = compiled.shares_of_one([reference[name] for name in NUMBERS],
+                                          [reference[name] for name in CATEGORIES], UNKNOWN)
+    logit = compiled.intercept + sum(given)
+    probability = logistic_of(logit)
+    effects = [probability - logistic_of(logit - part + other)
+               for part, other in zip(given, at_reference)]
+    return np.array([probability]), np.array([effects])
