@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -16,19 +17,19 @@ def record(usecase: str, version_id: int, version: int, inputs: list[dict[str, A
            results: list[dict[str, Any]], *, latency_ms: float, source: str) -> list[int]:
     """Store one row per prediction in a single transaction; return their ids in order."""
     now = utcnow()
+    if db.engine.dialect.name == "sqlite":
+        return _insert_sqlite(usecase, version_id, version, now, inputs, results,
+                              latency_ms=latency_ms, source=source)
     rows = [{"usecase": usecase, "model_version_id": version_id, "version": version,
              "created_at": now, "inputs": values, "output": result["output"],
              "summary": str(result.get("summary", ""))[:300], "latency_ms": latency_ms,
              "source": source, **reduce_output(result["output"])}
             for values, result in zip(inputs, results)]
-    if db.engine.dialect.name == "sqlite":
-        ids = _insert_sqlite(rows)
-    else:
-        # A Core insert on the table: the ORM's bulk path costs more than the write itself.
-        table = Prediction.__table__
-        ids = list(db.session.execute(
-            table.insert().returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
-        db.session.commit()
+    # A Core insert on the table: the ORM's bulk path costs more than the write itself.
+    table = Prediction.__table__
+    ids = list(db.session.execute(
+        table.insert().returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
+    db.session.commit()
     return ids
 
 
@@ -38,7 +39,9 @@ _INSERT = (f"INSERT INTO predictions ({', '.join(_COLUMNS)}) "  # nosec B608: co
            f"VALUES ({', '.join('?' * len(_COLUMNS))})")  # values are bound, never formatted
 
 
-def _insert_sqlite(rows: list[dict[str, Any]]) -> list[int]:
+def _insert_sqlite(usecase: str, version_id: int, version: int, now: datetime,
+                   inputs: list[dict[str, Any]], results: list[dict[str, Any]], *,
+                   latency_ms: float, source: str) -> list[int]:
     """One executemany straight to the driver: on the request path, SQLAlchemy's statement and
     session handling cost twice the write itself.
 
@@ -46,10 +49,14 @@ def _insert_sqlite(rows: list[dict[str, Any]]) -> list[int]:
     interleave until our commit, and rowids grow by one from the largest. Values are stored in
     the text forms SQLAlchemy's JSON and DateTime types read, so the ORM reads them back.
     """
-    stamp = rows[0]["created_at"].isoformat(" ", "microseconds") if rows else ""  # one for all
-    params = [(r["usecase"], r["model_version_id"], r["version"], stamp, _json_text(r["inputs"]),
-               _json_text(r["output"]), r["summary"], r["latency_ms"], r["source"],
-               r["output_value"], r["output_label"]) for r in rows]
+    stamp = now.isoformat(" ", "microseconds")
+    params = []
+    for values, result in zip(inputs, results):
+        output = result["output"]
+        reduced = reduce_output(output)
+        params.append((usecase, version_id, version, stamp, _json_text(values),
+                       _json_text(output), str(result.get("summary", ""))[:300], latency_ms,
+                       source, reduced["output_value"], reduced["output_label"]))
     own = own_sqlite_connection()
     if own is None or (db.session.registry.has() and db.session().in_transaction()):
         # The session may hold SQLite's write lock (a second connection would wait for it) or
@@ -60,7 +67,7 @@ def _insert_sqlite(rows: list[dict[str, Any]]) -> list[int]:
         db.session.commit()
     else:
         last = _insert_own(own, params)
-    return list(range(last - len(rows) + 1, last + 1))
+    return list(range(last - len(params) + 1, last + 1))
 
 
 def _insert_own(connection: sqlite3.Connection, params: list[tuple[Any, ...]]) -> int:

@@ -69,13 +69,21 @@ class HeartDisease(UseCase):
         # Largest effects first, for all rows at once (stable: ties keep the features' order); only
         # the ones shown are put into words.
         tops = np.argsort(-np.abs(effects), axis=1, kind="stable")[:, :TOP_EFFECTS].tolist()
+        names, labels = [f.name for f in fields], [f.label for f in fields]
+        form = [(f.name, f.label) for f in self.fields]
+        shown: dict[tuple[int, Any], str] = {}  # a batch repeats values: word each one once
         results = []
         for row, p, row_effects, top in zip(rows, probabilities.tolist(), effects.tolist(), tops):
-            explanation = [{"feature": fields[i].label,
-                            "value": shown_value(fields[i], row.get(fields[i].name)),
-                            "effect": row_effects[i]} for i in top]
+            explanation = []
+            for i in top:
+                value = row.get(names[i])
+                text = shown.get((i, value))
+                if text is None:
+                    text = shown[(i, value)] = shown_value(fields[i], value)
+                explanation.append({"feature": labels[i], "value": text,
+                                    "effect": row_effects[i]})
             likely = p >= 0.5
-            unknown = [f.label for f in self.fields if row.get(f.name) is None]
+            unknown = [label for name, label in form if row.get(name) is None]
             results.append({
                 "output": DISEASE if likely else NO_DISEASE,
                 "label": "Heart disease" if likely else "No heart disease",
