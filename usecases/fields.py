@@ -14,6 +14,8 @@ from typing import Any, ClassVar, Mapping
 
 # Text longer than this is refused before any model sees it; it bounds the work one request can ask for.
 DEFAULT_MAX_TEXT = 5000
+# Whole numbers beyond this lose digits as doubles (2**53).
+_EXACT = 2**53
 # Control characters other than line breaks and tabs (C0, which includes NUL).
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -61,6 +63,14 @@ class Number(Field):
     kind: ClassVar[str] = "number"
 
     def parse(self, raw: Any, *, from_form: bool) -> float | int:
+        kind = type(raw)  # not isinstance: a bool is an int to Python, not a number to a person
+        if (kind is int or kind is float) and self.minimum <= raw <= self.maximum \
+                and -_EXACT <= raw <= _EXACT:  # the usual case: in range, finite and exact
+            if not self.integer:
+                return float(raw)
+            if kind is int or raw.is_integer():
+                return int(raw)
+        # Everything else, including every refusal, with its message.
         if from_form and isinstance(raw, str):
             try:
                 raw = float(raw.strip())
@@ -69,7 +79,7 @@ class Number(Field):
         # bool is an int in Python; a JSON true is not a number to a person.
         if isinstance(raw, bool) or not isinstance(raw, (int, float)):
             raise FieldError("must be a number")
-        if isinstance(raw, int) and abs(raw) > 2**53:
+        if isinstance(raw, int) and abs(raw) > _EXACT:
             raise FieldError(f"must be between {_fmt(self.minimum)} and {_fmt(self.maximum)}")
         if not math.isfinite(raw):
             raise FieldError("must be a finite number")
