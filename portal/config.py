@@ -10,6 +10,9 @@ DEFAULTS = {
     # instance/secret_key (a key written here would be the same for every installation).
     "USECASES": None,  # names of the use cases to enable; None enables every installed one
     "MODEL_CACHE_SECONDS": 2.0,  # how stale a process's idea of "production" may be
+    # After a model loads, keep everything alive out of the garbage collector's scans (see
+    # registry/serving.py). Off only where one process builds many apps, as the tests do.
+    "FREEZE_HEAP_ON_MODEL_LOAD": True,
     "JOB_HEARTBEAT_SECONDS": 2.0,
     "JOB_STALE_SECONDS": 30.0,  # a running job silent this long is marked failed
     "TRAINING_SAMPLE": None,  # train on at most this many rows (quick tests); None: all data

@@ -42,7 +42,7 @@ _INSERT = (f"INSERT INTO predictions ({', '.join(_COLUMNS)}) "  # nosec B608: co
 def _insert_sqlite(usecase: str, version_id: int, version: int, now: datetime,
                    inputs: list[dict[str, Any]], results: list[dict[str, Any]], *,
                    latency_ms: float, source: str) -> list[int]:
-    """One executemany straight to the driver: on the request path, SQLAlchemy's statement and
+    """One insert straight to the driver: on the request path, SQLAlchemy's statement and
     session handling cost twice the write itself.
 
     The ids are consecutive: the first INSERT takes SQLite's write lock, so no other writer can

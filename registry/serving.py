@@ -62,6 +62,7 @@ class ModelCache:
 
     def __init__(self, app: Flask) -> None:
         self.ttl = float(app.config["MODEL_CACHE_SECONDS"])
+        self.freeze = bool(app.config["FREEZE_HEAP_ON_MODEL_LOAD"])
         self._lock = threading.Lock()
         self._models: dict[int, ServedModel] = {}
         self._production: dict[str, tuple[float, int | None]] = {}  # name -> (checked_at, id)
@@ -98,11 +99,14 @@ class ModelCache:
             wanted = {v for _, v in self._production.values() if v is not None} | {row.id}
             self._models = {k: m for k, m in self._models.items() if k in wanted}
             self._models[row.id] = served
-        # Move everything alive (the app, the loaded models) out of the garbage collector's
-        # sight: with ~200,000 tracked objects a full collection took 100-250 ms, and it fell
-        # on whichever request had allocated the most (a batch's p99). Loaded models hold no
-        # reference cycles, so one dropped later is still freed by reference counting.
-        gc.freeze()
+        if self.freeze:
+            # Move everything alive (the app, the loaded models) out of the garbage collector's
+            # sight: with ~200,000 tracked objects a full collection took 100-250 ms, and it
+            # fell on whichever request had allocated the most (a batch's p99). Loaded models
+            # hold no reference cycles, so one dropped later is still freed by reference
+            # counting. (Garbage cycles alive at that moment are never collected: a serving
+            # process loads a few models, a test process builds hundreds of apps.)
+            gc.freeze()
         return served
 
 

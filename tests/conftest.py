@@ -24,7 +24,7 @@ for _key in [k for k in os.environ if k.startswith("MODELHUB_")]:
 def make_app(instance: Path, **config):
     """An app whose database, artifacts and secret key all live in `instance`."""
     settings = {"TESTING": True, "INSTANCE_PATH": str(instance), "MODEL_CACHE_SECONDS": 0,
-                "WTF_CSRF_ENABLED": False} | config
+                "WTF_CSRF_ENABLED": False, "FREEZE_HEAP_ON_MODEL_LOAD": False} | config
     return create_app(settings)
 
 

@@ -7,7 +7,7 @@ import pytest
 from registry import serving, versions
 from registry.database import db
 from registry.models import ModelVersion
-from tests.conftest import make_app, register_dummy
+from tests.conftest import make_app, migrated_app, register_dummy
 
 
 def served_value(usecase="toy"):
@@ -35,8 +35,9 @@ def test_cache_reuses_the_loaded_model(empty_app):
         assert serving.cache().production("toy") is first
 
 
-def test_loaded_models_are_frozen_out_of_gc_scans_yet_freed_when_dropped(empty_app):
-    with empty_app.app_context():
+def test_loaded_models_are_frozen_out_of_gc_scans_yet_freed_when_dropped(tmp_path):
+    app = migrated_app(tmp_path / "instance", FREEZE_HEAP_ON_MODEL_LOAD=True)
+    with app.app_context():
         register_dummy(value=1.0), register_dummy(value=2.0)
         versions.promote("toy", 1, actor="t")
         gc.unfreeze()
@@ -44,7 +45,6 @@ def test_loaded_models_are_frozen_out_of_gc_scans_yet_freed_when_dropped(empty_a
             first = weakref.ref(serving.cache().production("toy").model)
             assert gc.get_freeze_count() > 0  # the app and the model: no longer scanned
             versions.promote("toy", 2, actor="t")
-            serving.cache()._production.clear()  # as if MODEL_CACHE_SECONDS had passed
             assert served_value() == (2, 2.0)
             assert first() is None  # version 1 was dropped and freed, frozen or not
         finally:
