@@ -15,7 +15,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 
 # Paths served with bearer tokens only (the versioned API; see portal/api/auth.py).
-TOKEN_ONLY = "/api/v1/"
+COOKIELESS_PREFIX = "/api/v1/"
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -23,7 +23,7 @@ class SessionInterface(SecureCookieSessionInterface):
         self._signers: dict[tuple[Any, ...], URLSafeTimedSerializer | None] = {}
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if request.path.startswith(TOKEN_ONLY):
+        if request.path.startswith(COOKIELESS_PREFIX):
             return None  # Flask then uses its null session, which is never saved
         return super().open_session(app, request)
 
