@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import json
 import pickle
+import random
 from collections import Counter
 from pathlib import Path
 
@@ -22,7 +23,9 @@ from usecases.sentiment import Sentiment
 from usecases.sentiment import data as review_data
 from usecases.sentiment import explain as review_explain
 from usecases.sentiment import model as review_model
+from usecases.sentiment import reading as review_reading
 from usecases.sentiment import text as review_text
+from usecases.sentiment import vader as review_vader
 
 ROC_AUC_FLOOR = 0.88
 ACCURACY_FLOOR = 0.80
@@ -104,6 +107,8 @@ def test_data_keeps_the_shipped_split_cleaned(dataset):
     ("<p>Caf&eacute; &quot;noir&quot;</p>", 'Café "noir"'),
     ("I wouldn\u2019t   buy it", "I wouldn't buy it"),
     ("5 &lt;b&gt;stars&lt;/b&gt;", "5 <b>stars</b>"),
+    (" Tabs\tand\r\nbreaks \x1c  ", "Tabs and breaks"),
+    ("\u00a0Wide\u3000and\u2009thin&nbsp;spaces\u2028", "Wide and thin spaces"),
 ])
 def test_clean_review(raw, plain):
     assert review_data.clean_review(raw) == plain
@@ -150,6 +155,54 @@ def test_vader_reads_the_shipped_lexicon_without_downloading(monkeypatch):
     for scores in (good, bad):
         assert set(scores) == {"pos", "neu", "neg", "compound"}
         assert sum(scores[k] for k in ("pos", "neu", "neg")) == pytest.approx(1.0, abs=0.01)
+
+
+# -- reading a review for serving (reading.py, vader.py) ----------------------------------
+
+# What the serving reading must treat exactly as NLTK does: negations, clause ends, marks before
+# and after words, emoticons, emoji, capitals, VADER's boosters, "but", "least", idioms.
+READING_TEXTS = [
+    "Not good. Not bad, either!", "I didn't like it, but the tea is great", "NEVER again!!",
+    "LOVE it :) but the price... :( <3 :-) :D", "I LOVE THIS TEA!!! BEST EVER", "SO GOOD",
+    "kind of good, sort of bad; kind of", "KIND of awful", "at least good, least good, very least",
+    "never so good, never this bad, the bomb, the shit, cut the mustard, yeah right",
+    "Great!!!! (yum) \"good\" 'tis good- --good ?!?good good!? e.g. a. ok. good.. ''",
+    "😀 great 😡 terrible 👍🏽 café crème brûlée — délicieux!", "Zzzxq qwvvb.", "!!! ???", "a",
+    "It wasn't bad... at least not awful?!? Don't. Won't. Cannot. Isn't it GREAT?",
+    "extremely good but barely ok, hardly bad, totally AMAZING", "!" * 5000, "good " * 1000,
+]
+
+
+def soup(seed: int, size: int) -> list[str]:
+    """Reviews made of the tokens VADER and the term reader treat specially, in random order."""
+    pool = ("good bad GREAT Great awful not never no but But BUT so this least at very kind of "
+            "sort extremely barely hardly the bomb shit yeah right didn't isn't cannot love "
+            "LOVE hate ok , . ! ? !! ??? ?!? ; : - ' \" :) :( <3 😀 (yum) good! !bad ,nice "
+            "tasty. great!!!! \u00a0 \n").split(" ")
+    rng = random.Random(seed)
+    return [" ".join(rng.choice(pool) for _ in range(rng.randint(1, 40))) for _ in range(size)]
+
+
+def test_serving_vader_equals_nltks(dataset):
+    """vader.polarity is NLTK's polarity_scores to the last bit, on every held-out review, the
+    edge cases and random mixtures of what VADER treats specially."""
+    analyzer = review_text.analyzer()
+    texts = list(dataset.test[review_data.TEXT]) + READING_TEXTS + soup(7, 3000)
+    for text in texts:
+        expected = {key: float(value) for key, value in analyzer.polarity_scores(text).items()}
+        assert review_vader.polarity(text) == {k: expected[k] for k in review_text.VADER_SCORES}
+
+
+def test_serving_reading_equals_the_pipelines(dataset):
+    """Terms, counts (in first-seen order), written forms and VADER scores as text.py reads
+    them for training and for the reference explanation."""
+    for text in list(dataset.test[review_data.TEXT])[:300] + READING_TEXTS + soup(8, 500):
+        reading = review_reading.read(text)
+        counts = Counter(review_text.terms(text))
+        assert list(reading.counts.items()) == list(counts.items())
+        forms = review_text.written_forms(text)
+        assert {term: reading.written(term) for term in counts} == forms
+        assert reading.vader == review_text.polarity(text)
 
 
 # -- training --------------------------------------------------------------------------------
@@ -256,18 +309,30 @@ def test_check_inputs_wants_words(usecase, text, ok):
 # -- predictions -----------------------------------------------------------------------------
 
 def test_batch_equals_rows_alone(usecase, small):
-    rows = [clean(usecase, e) for e in usecase.examples.values()] + rows_of(usecase, AWFUL)
+    """One row, a batch and a repeat give the same results to the last bit, in new objects."""
+    texts = [e["review"] for e in usecase.examples.values()] + [AWFUL] + READING_TEXTS
+    rows = rows_of(usecase, *texts)
     together = usecase.predict(small.model, rows)
+    review_reading.read.cache_clear()  # so each row alone is read and scored afresh
     alone = [usecase.predict(small.model, [row])[0] for row in rows]
     assert len(together) == len(rows)
-    for a, b in zip(together, alone):
-        assert a["output"] == b["output"] and a["summary"] == b["summary"]
-        assert a["probability"] == pytest.approx(b["probability"], abs=1e-12)
-        assert a["vader"] == b["vader"]
-        assert [(e["feature"], e["value"]) for e in a["explanation"]] == [
-            (e["feature"], e["value"]) for e in b["explanation"]]
-        assert [e["effect"] for e in a["explanation"]] == pytest.approx(
-            [e["effect"] for e in b["explanation"]], abs=1e-12)
+    assert json.dumps(together) == json.dumps(alone)  # repr of floats: every bit
+    again = usecase.predict(small.model, rows)  # from the memos
+    assert again == together
+    # A caller changing its results changes nothing of what later calls get.
+    again[0]["explanation"][0]["feature"] = "changed"
+    again[0]["explanation"].clear()
+    again[0]["vader"].clear()
+    assert usecase.predict(small.model, rows[:1]) == together[:1]
+
+
+def test_each_model_scores_a_review_itself(usecase, small, trained):
+    """What one model has scored (and memoised) for a review is not what another serves."""
+    texts = [GLOWING, AWFUL, "It's fine."]
+    for model in (small.model, trained.model, small.model):
+        served = [r["probability"] for r in usecase.predict(model, rows_of(usecase, *texts))]
+        assert served == pytest.approx(model.predict_proba(
+            pd.DataFrame({review_data.TEXT: texts}))[:, 1], rel=0, abs=1e-9)
 
 
 def test_prediction_shape(usecase, small):
@@ -379,7 +444,8 @@ def assert_same_explanations(served: list[dict], reference: list[dict]) -> None:
 
 
 EDGE_TEXTS = ["Zzzxq qwvvb.", "!!! ???", "Not good. Not bad, either!", "I would not buy this again",
-              "LOVE it :) but the price... :(", GLOWING * 20]
+              "LOVE it :) but the price... :(", GLOWING * 20, "I LOVE THIS TEA!!! BEST EVER",
+              "😀 great 😡 terrible 👍🏽", "Qwzx vbnm, plokij!", "!" * 5000, "good " * 1000]
 
 
 def test_serving_matches_the_pipeline(usecase, trained, dataset):

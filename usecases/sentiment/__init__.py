@@ -1,6 +1,7 @@
 """Sentiment: is a food product review a five-star ("great") one, and which words say so."""
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sklearn.model_selection import StratifiedKFold
@@ -11,6 +12,7 @@ from usecases.sentiment import explain as review_explain
 from usecases.sentiment import model as review_model
 from usecases.sentiment import text as review_text
 from usecases.sentiment.form import EXAMPLES, FIELDS
+from usecases.sentiment.reading import READINGS_CACHED, read
 from usecases.training import SEED, compare_candidates
 
 LABELS = {review_data.GREAT: "Great review (five stars)",
@@ -71,10 +73,11 @@ class Sentiment(UseCase):
         """
         if not rows:
             return []
-        texts = [review_data.clean_review(row["review"]) for row in rows]
-        probabilities, explanations = review_explain.score(model, texts, top=TOP_EFFECTS)
+        readings = [read(cleaned(row["review"])) for row in rows]
+        probabilities, explanations = review_explain.score_readings(model, readings,
+                                                                    top=TOP_EFFECTS)
         results = []
-        for text, p, explanation in zip(texts, probabilities.tolist(), explanations):
+        for reading, p, explanation in zip(readings, probabilities.tolist(), explanations):
             great = p >= review_model.THRESHOLD
             output = review_data.GREAT if great else review_data.OTHER
             shown = p if great else 1.0 - p
@@ -83,7 +86,7 @@ class Sentiment(UseCase):
                 "label": LABELS[output],
                 "probability": p,
                 "probabilities": {review_data.GREAT: p, review_data.OTHER: 1.0 - p},
-                "vader": dict(review_text.polarity(text)),
+                "vader": dict(reading.vader),
                 "summary": f"{SHORT_LABELS[output]}: {shown:.0%}",
                 "explanation": explanation,
             })
@@ -91,10 +94,16 @@ class Sentiment(UseCase):
 
     def check_inputs(self, model: Any, values: dict[str, Any]) -> dict[str, str]:
         """A review made only of markup or symbols leaves nothing to read."""
-        text = review_data.clean_review(values.get("review") or "")
+        text = cleaned(values.get("review") or "")
         if not any(ch.isalpha() for ch in text):
             return {"review": "must contain words once HTML is removed"}
         return {}
+
+
+@functools.lru_cache(maxsize=READINGS_CACHED)
+def cleaned(review: str) -> str:
+    """`clean_review`, memoised: serving cleans each review twice (check_inputs, predict)."""
+    return review_data.clean_review(review)
 
 
 def vocabulary_size(model: Any) -> int:

@@ -4,13 +4,16 @@ scores, and the log-odds weights.
 scikit-learn's transform checks its input, builds, sorts and stacks sparse matrices on every
 call: milliseconds for one review against microseconds of arithmetic. `compiled` reads the
 fitted state (vocabulary, idf, VADER's training mean, weights) once per loaded model, beside it
-rather than in it so artifacts do not change, and `CompiledReviews` repeats the pipeline's steps
-in its order. Tests hold probabilities to the pipeline's predict_proba within 1e-9.
+rather than in it so artifacts do not change, as plain lists and dicts. `CompiledReviews.score`
+repeats the pipeline's steps on one review in Python floats, in the pipeline's order of
+operations (sums in column order), so it gives the pipeline's numbers to the last bit without
+building arrays for a hundred numbers. Tests hold probabilities to the pipeline's predict_proba
+within 1e-9.
 """
 from __future__ import annotations
 
+import math
 import weakref
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,20 +23,20 @@ from sklearn.pipeline import Pipeline
 
 from usecases.sentiment.data import TEXT
 from usecases.sentiment.model import log_odds_weights
-from usecases.sentiment.text import ReviewTerms, VaderScores
+from usecases.sentiment.text import VADER_SCORES, ReviewTerms, VaderScores
+
+# Term frequencies are tabled up to this count; a review of 5,000 characters repeats no term
+# more often, and a longer one tables them again to its length.
+TABLED_COUNTS = 4096
 
 
 @dataclass(frozen=True)
-class Words:
-    """The known terms of a batch of reviews, review after review, each in first-seen order."""
+class Scored:
+    """One review's log-odds of great and the effects that sum to it (with the baseline)."""
 
-    starts: np.ndarray   # review i's terms are entries starts[i]:starts[i + 1]
-    terms: list[str]
-    counts: np.ndarray   # times each term occurs in its review
-    values: np.ndarray   # its TF-IDF feature value
-    effects: np.ndarray  # its share of the log-odds: value times the term's weight
-    rows: np.ndarray     # the review of each entry
-    by_column: np.ndarray  # entries by review, then column: scikit-learn's sparse row order
+    log_odds: float
+    terms: list[tuple[float, int, int]]  # each known term's (effect, first-seen rank, count)
+    vader_effect: float
 
 
 @dataclass(frozen=True)
@@ -41,58 +44,57 @@ class CompiledReviews:
     """The fitted feature steps and the classifier's log-odds weights, ready to apply."""
 
     fitted: tuple[Any, ...]   # the learned objects read here; a refit replaces them
-    vocabulary: dict[str, int] | None   # term -> its TF-IDF weight column; None: no words
-    idf: np.ndarray | None    # per column, None when the vectorizer uses no idf
-    sublinear: bool           # 1 + log(count) rather than the count
-    binary: bool              # counts capped at 1
+    columns: dict[str, int]   # term -> its TF-IDF column (the vectorizer's vocabulary)
+    idf: list[float]          # by column; 1.0 without idf (multiplying by it changes nothing)
+    word_weights: list[float]  # by column
+    term_frequency: list[float]  # by count: TfidfVectorizer's tf (binary, sublinear applied)
+    binary: bool
+    sublinear: bool
     normalise: bool           # each review's TF-IDF row scaled to unit length (L2)
-    word_weights: np.ndarray | None
-    vader_weights: np.ndarray  # of VaderScores' four features
-    vader_mean: np.ndarray     # the average training review's VADER features
+    vader_weights: list[float]  # of VaderScores' four features
+    vader_mean: list[float]     # the average training review's VADER features
     bias: float
 
-    def words(self, readings: list[tuple[str, ...]]) -> Words:
-        """TfidfVectorizer.transform of the reviews' terms, kept in first-seen order."""
-        known: list[str] = []
-        found: list[int] = []
-        counts: list[int] = []
-        starts = [0]
-        vocabulary = self.vocabulary or {}
-        for read in readings:
-            for term, count in Counter(read).items():
-                column = vocabulary.get(term)
-                if column is not None:
-                    known.append(term)
-                    found.append(column)
-                    counts.append(count)
-            starts.append(len(known))
-        columns, count = np.array(found, dtype=np.int64), np.array(counts, dtype=np.int64)
-        values = np.ones(len(count)) if self.binary else count.astype(np.float64)
-        if self.sublinear:
-            values = np.log(values) + 1.0
-        if self.idf is not None:
-            values *= self.idf[columns]
-        rows = np.repeat(np.arange(len(readings)), np.diff(starts))
-        by_column = np.lexsort((columns, rows))
-        if self.normalise:
-            # Summed in scikit-learn's order, so each length is the same to the last bit.
-            length = np.sqrt(np.bincount(rows[by_column], values[by_column] ** 2,
-                                         minlength=len(readings)))
-            values /= np.where(length > 0, length, 1.0)[rows]
-        effects = values * self.word_weights[columns] if known else values
-        return Words(np.asarray(starts), known, count, values, effects, rows, by_column)
+    def score(self, counts: dict[str, int], vader: dict[str, float]) -> Scored:
+        """Log-odds of great for a review's term counts and VADER scores, with its effects."""
+        column = self.columns.get
+        # Sorted by column, scikit-learn's sparse order, in which it sums: so every sum here is
+        # the pipeline's to the last bit.
+        known = sorted([(at, rank, count) for rank, (term, count) in enumerate(counts.items())
+                        if (at := column(term)) is not None])
+        frequency, idf, weight = self.term_frequency, self.idf, self.word_weights
+        most = max(counts.values(), default=0)
+        if most >= len(frequency):
+            frequency = term_frequencies(most + 1, self.binary, self.sublinear)
+        values = [frequency[count] * idf[at] for at, _, count in known]
+        square = 0.0
+        for value in values:
+            square += value * value
+        length = math.sqrt(square) if self.normalise and square > 0 else 1.0
+        terms = [(value / length * weight[at], rank, count)
+                 for value, (at, rank, count) in zip(values, known)]
+        log_odds = 0.0
+        for effect, _, _ in terms:
+            log_odds += effect
+        vader_effect = 0.0
+        for feature, mean, weight_ in zip(vader_features(vader), self.vader_mean,
+                                          self.vader_weights):
+            log_odds += feature * weight_
+            vader_effect += (feature - mean) * weight_
+        return Scored(log_odds + self.bias, terms, vader_effect)
 
-    def vader_effects(self, vader: np.ndarray) -> np.ndarray:
-        """Each review's VADER effect: its features' distance from the mean, weighted."""
-        return ((vader - self.vader_mean) * self.vader_weights).sum(axis=1)
 
-    def log_odds(self, words: Words, vader: np.ndarray) -> np.ndarray:
-        """Log-odds of great per review: the weighted features, summed in the pipeline's
-        column order (terms by column, then VADER's), plus the bias."""
-        n, order = len(vader), words.by_column
-        at = np.concatenate([words.rows[order], np.repeat(np.arange(n), vader.shape[1])])
-        parts = np.concatenate([words.effects[order], (vader * self.vader_weights).ravel()])
-        return np.bincount(at, parts, minlength=n) + self.bias
+def vader_features(scores: dict[str, float]) -> list[float]:
+    """`text.vader_features` of one review: pos, neu, neg, and compound rescaled to 0..1."""
+    *shares, compound = (scores[key] for key in VADER_SCORES)
+    return [*shares, (compound + 1.0) / 2.0]
+
+
+def term_frequencies(size: int, binary: bool, sublinear: bool) -> list[float]:
+    """TfidfVectorizer's tf of the counts 0..size-1, computed by numpy as its transform does."""
+    counts = np.ones(size) if binary else np.arange(size, dtype=np.float64)
+    with np.errstate(divide="ignore"):  # count 0 never occurs
+        return (np.log(counts) + 1.0 if sublinear else counts).tolist()
 
 
 _compiled: weakref.WeakKeyDictionary[Pipeline, CompiledReviews] = weakref.WeakKeyDictionary()
@@ -100,7 +102,8 @@ _compiled: weakref.WeakKeyDictionary[Pipeline, CompiledReviews] = weakref.WeakKe
 
 def compiled(model: Pipeline) -> CompiledReviews:
     """The compiled form of a fitted review pipeline, made once per model object."""
-    prepare, classify = model.named_steps["features"], model.named_steps["classify"]
+    named = dict(model.steps)  # named_steps builds a Bunch per call: more than the rest here
+    prepare, classify = named["features"], named["classify"]
     fitted = (prepare.transformers_, classify.__dict__.get("estimators_"),
               classify.__dict__.get("coef_"), classify.__dict__.get("feature_log_prob_"))
     found = _compiled.get(model)
@@ -121,18 +124,23 @@ def compile_pipeline(model: Pipeline, fitted: tuple[Any, ...] = ()) -> CompiledR
     if (steps or columns != {TEXT} or not isinstance(vader, VaderScores)
             or not (words is None or _plain(words))):
         raise TypeError(f"cannot compile the review features {prepare.transformers_!r}")
+    binary = words is not None and words.binary
+    sublinear = words is not None and words.sublinear_tf
     return CompiledReviews(
-        fitted=fitted,
-        vocabulary=None if words is None else words.vocabulary_,
-        idf=None if words is None or not words.use_idf else words.idf_,
-        sublinear=words is not None and words.sublinear_tf,
-        binary=words is not None and words.binary,
-        normalise=words is not None and words.norm == "l2",
-        word_weights=None if words is None else weights[at],
-        vader_weights=weights[vader_at], vader_mean=vader.mean_, bias=bias)
+        fitted=fitted, columns={} if words is None else words.vocabulary_,
+        idf=[] if words is None else _idf(words),
+        word_weights=[] if words is None else weights[at].tolist(),
+        term_frequency=term_frequencies(TABLED_COUNTS, binary, sublinear),
+        binary=binary, sublinear=sublinear, normalise=words is not None and words.norm == "l2",
+        vader_weights=weights[vader_at].tolist(), vader_mean=vader.mean_.tolist(), bias=bias)
+
+
+def _idf(words: TfidfVectorizer) -> list[float]:
+    """The idf by column, 1.0 throughout for a vectorizer without idf."""
+    return words.idf_.tolist() if words.use_idf else [1.0] * len(words.vocabulary_)
 
 
 def _plain(words: Any) -> bool:
-    """A vectorizer whose transform is what `CompiledReviews.words` repeats."""
+    """A vectorizer whose transform is what `CompiledReviews.score` repeats."""
     return (isinstance(words, TfidfVectorizer) and isinstance(words.analyzer, ReviewTerms)
             and words.norm in ("l2", None) and np.dtype(words.dtype) == np.float64)

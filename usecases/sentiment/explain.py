@@ -7,16 +7,27 @@ theirs. Effects are in log-odds: +0.7 doubles the odds of a five-star review, -0
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy.special import expit
 from sklearn.pipeline import Pipeline
 
-from usecases.sentiment.compiled import compiled
-from usecases.sentiment.text import NEGATED, is_negation, polarity, reading, vader_features
+from usecases.sentiment.compiled import CompiledReviews, compiled
+from usecases.sentiment.reading import Reading, read
+from usecases.sentiment.text import NEGATED, is_negation
 
 VADER_LABEL = "VADER lexicon scores"
+
+
+@dataclass(frozen=True)
+class Explained:
+    """A review's log-odds of great and its (feature, value, effect) effects, largest first."""
+
+    log_odds: float
+    top: int | None   # how many effects were kept (None: all)
+    effects: tuple[tuple[str, Any, float], ...]
 
 
 def shown_term(term: str, written: str) -> str:
@@ -28,35 +39,35 @@ def shown_term(term: str, written: str) -> str:
 
 def score(model: Pipeline, texts: list[str], top: int | None = None
           ) -> tuple[np.ndarray, list[list[dict[str, Any]]]]:
-    """P(great) per review and its effects, largest first (the `top` largest, or all).
+    """P(great) per cleaned review and its effects, largest first (the `top` largest, or all)."""
+    return score_readings(model, [read(text) for text in texts], top)
 
-    Served through the compiled pipeline (see compiled.py), whose features are read once for
-    both the probabilities and the effects.
-    """
+
+def score_readings(model: Pipeline, readings: list[Reading], top: int | None = None
+                   ) -> tuple[np.ndarray, list[list[dict[str, Any]]]]:
+    """`score` of reviews already read (see reading.py), through the compiled pipeline (see
+    compiled.py), whose features are read once for both the probabilities and the effects."""
     steps = compiled(model)
-    readings = [reading(text) for text in texts]
-    words = steps.words([terms for terms, _ in readings])
-    vader = vader_features(texts)
-    probability = expit(steps.log_odds(words, vader))
-    # Each review's effects: its terms' in the order they appear, then VADER's.
-    sizes = np.diff(words.starts) + 1
-    first = np.cumsum(sizes) - sizes
-    is_term = np.ones(int(sizes.sum()), dtype=bool)
-    is_term[first + sizes - 1] = False
-    effect = np.empty(len(is_term))
-    effect[is_term], effect[~is_term] = words.effects, steps.vader_effects(vader)
-    row = np.repeat(np.arange(len(texts)), sizes)
-    term = np.cumsum(is_term) - 1
-    # Largest first within each review; the sort is stable, so ties keep that order.
-    order = np.lexsort((-np.abs(effect), row))
-    kept = order if top is None else order[np.arange(len(order)) - first[row[order]] < top]
-    explanations: list[list[dict[str, Any]]] = [[] for _ in texts]
-    counts = words.counts.tolist()
-    for i, j, is_word, value in zip(row[kept].tolist(), term[kept].tolist(),
-                                    is_term[kept].tolist(), effect[kept].tolist()):
-        explanations[i].append(
-            {"feature": shown_term(words.terms[j], readings[i][1][words.terms[j]]),
-             "value": counts[j], "effect": value} if is_word else
-            {"feature": VADER_LABEL,
-             "value": f"compound {polarity(texts[i])['compound']:+.2f}", "effect": value})
-    return probability, explanations
+    explained = [explain(steps, reading, top) for reading in readings]
+    probability = expit(np.array([review.log_odds for review in explained], dtype=np.float64))
+    # New dicts on every call: callers may change what they are given.
+    return probability, [[{"feature": feature, "value": value, "effect": effect}
+                          for feature, value, effect in review.effects]
+                         for review in explained]
+
+
+def explain(steps: CompiledReviews, reading: Reading, top: int | None) -> Explained:
+    """Effects largest first; ties keep the order of first appearance (terms, then VADER's),
+    as a stable sort of that order would."""
+    review = steps.score(reading.counts, reading.vader)
+    # (-size, first-seen rank, count, effect): ranks are unique, so no two tuples compare past
+    # them, and VADER's rank comes after every term's.
+    ranked = [(-abs(effect), rank, count, effect) for effect, rank, count in review.terms]
+    ranked.append((-abs(review.vader_effect), len(reading.counts), 0, review.vader_effect))
+    ranked.sort()
+    terms = list(reading.counts)
+    vader = f"compound {reading.vader['compound']:+.2f}"
+    return Explained(review.log_odds, top, tuple(
+        (shown_term(terms[rank], reading.written(terms[rank])), count, effect)
+        if rank < len(terms) else (VADER_LABEL, vader, effect)
+        for _, rank, count, effect in ranked[:top]))

@@ -5,8 +5,9 @@ and VADER, whose lexicon is the file the vaderSentiment package ships. Each load
 process, so importing this module costs nothing and a pickled model holds none of them.
 
 Both readings are memoised per text: cross-validation reads every training review once per fold
-and candidate, and VADER alone costs about a millisecond a review. Serving keeps a smaller memo
-of its own (`reading`), so a web process does not hold the training reviews' terms.
+and candidate, and VADER alone costs about a millisecond a review. Serving reads a review through
+reading.py instead, to the same terms and scores, with a smaller memo of its own, so a web process
+does not hold the training reviews' terms.
 """
 from __future__ import annotations
 
@@ -32,7 +33,6 @@ NEGATIONS = frozenset({"never", "no", "nothing", "nowhere", "noone", "none", "no
 NEGATED = "_NEG"  # the suffix NLTK uses: "not good" gives the terms "not" and "good_NEG"
 VADER_SCORES = ("pos", "neu", "neg", "compound")
 CACHE_SIZE = 8192  # more than the 5,000 reviews of the data set
-READINGS_CACHED = 256  # serving: a page's examples and a client's retries, not every review
 
 
 @functools.cache
@@ -86,16 +86,6 @@ def terms(text: str) -> tuple[str, ...]:
 def written_forms(text: str) -> dict[str, str]:
     """Each term and pair of the review, mapped to the words as first written there."""
     return _written_forms(tokens(text))
-
-
-@functools.lru_cache(maxsize=READINGS_CACHED)
-def reading(text: str) -> tuple[tuple[str, ...], dict[str, str]]:
-    """`terms` and `written_forms` of a review from one tokenisation, for serving.
-
-    The forms are shared between calls: read them, never change them.
-    """
-    pairs = tokens(text)
-    return _terms(pairs), _written_forms(pairs)
 
 
 def _terms(pairs: list[tuple[str, str]]) -> tuple[str, ...]:
