@@ -158,41 +158,70 @@ def histogram(filters: HistoryFilter, bins: int = HISTOGRAM_BINS) -> list[tuple[
 CSV_COLUMNS = ("id", "created_at", "usecase", "version", "source", "summary", "output",
                "inputs", "latency_ms")
 
+# Bytes that valid UTF-8 never holds. SQLite writes each structural quote as _QUOTE, so that
+# Python can double the data's own quotes in one pass over a whole chunk, then put the real
+# quotes in; a summary holding a NUL comes as hex between two _HEX marks (see _nul_safe).
+_QUOTE, _HEX = b"\xff", b"\xfe"
 
-def export_csv(filters: HistoryFilter, chunk_rows: int = 5000) -> Iterator[str]:
+
+def export_csv(filters: HistoryFilter, chunk_rows: int = 1000) -> Iterator[str]:
     """The filtered history as CSV text, produced in chunks so it never sits whole in memory.
 
-    Each line is built by the database (text fields quoted, quotes doubled, formula-like cells
-    neutralised; RFC 4180), so Python only joins lines: the csv module and per-row objects cost
-    several times what SQLite does, and an export of a million rows should take seconds.
+    RFC 4180: text fields quoted, quotes doubled, formula-like cells neutralised, CRLF line
+    ends. SQLite writes each line with one printf rather than a chain of || and replace()
+    (each of which copies the text so far), and Python doubles the quotes of a whole chunk
+    at once: together half the cost per row.
     """
-    fields = [sa.cast(Prediction.id, sa.Text),
-              _quoted(sa.func.replace(sa.cast(Prediction.created_at, sa.Text), " ", "T")),
-              _quoted(Prediction.usecase), sa.cast(Prediction.version, sa.Text),
-              _quoted(Prediction.source), _quoted(_neutral(Prediction.summary)),
-              _quoted(_neutral(sa.cast(Prediction.output, sa.Text))),
-              _quoted(_neutral(sa.cast(Prediction.inputs, sa.Text))),
-              sa.cast(sa.func.round(Prediction.latency_ms, 3), sa.Text)]
-    line = fields[0]
-    for field in fields[1:]:
-        line = line.concat(",").concat(field)
-    query = (filters.where(sa.select(line))
+    query = (filters.where(sa.select(_line()))
              .order_by(Prediction.created_at.desc(), Prediction.id.desc()))
     yield ",".join(CSV_COLUMNS) + "\r\n"
-    # The single text column needs no result processing, so the lines are read from the
-    # driver's cursor as they come: SQLAlchemy's row objects tripled the cost per row.
+    # The lines are read from the driver's cursor as they come: SQLAlchemy's row objects
+    # tripled the cost per row.
     result = db.session.connection().execute(query)
     cursor = result.cursor
     try:
         while rows := cursor.fetchmany(chunk_rows):
-            yield "\r\n".join([row[0] for row in rows]) + "\r\n"
+            lines = [row[0] for row in rows]
+            lines.append(b"")  # the last line's CRLF, without copying the chunk once more
+            yield _text(b"\r\n".join(lines))
     finally:
         result.close()
 
 
-def _quoted(column: Any) -> Any:
-    """A CSV text field: in double quotes, with quotes inside doubled."""
-    return sa.literal('"').concat(sa.func.replace(column, '"', '""')).concat('"')
+def _text(lines: bytes) -> str:
+    """The lines from SQLite, with the data's quotes doubled and the real quotes put in."""
+    if _HEX in lines:
+        parts = lines.split(_HEX)  # the odd ones are hex
+        lines = b"".join(bytes.fromhex(p.decode()) if i % 2 else p for i, p in enumerate(parts))
+    return lines.replace(b'"', b'""').replace(_QUOTE, b'"').decode()
+
+
+def _line() -> Any:
+    """One row as a CSV line, in bytes (see _QUOTE), written by SQLite's printf."""
+    fields = [(b"%d", [Prediction.id]),
+              _quoted(sa.func.replace(Prediction.created_at, " ", "T")),
+              _quoted(Prediction.usecase), (b"%d", [Prediction.version]),
+              _quoted(Prediction.source),
+              _quoted(_neutral(Prediction.summary), _nul_safe(Prediction.summary)),
+              _quoted(_neutral(Prediction.output), Prediction.output),
+              _quoted(_neutral(Prediction.inputs), Prediction.inputs),
+              # round() gives a REAL, which %!.15g writes as CAST(... AS TEXT) does.
+              (b"%!.15g", [sa.func.round(Prediction.latency_ms, 3)])]
+    form = b",".join(spec for spec, _ in fields)
+    values = [value for _, parts in fields for value in parts]
+    return sa.cast(sa.func.printf(sa.literal(form), *values), sa.LargeBinary)
+
+
+def _quoted(*parts: Any) -> tuple[bytes, list[Any]]:
+    """A CSV text field of the parts' texts one after another: its printf spec and values."""
+    return _QUOTE + b"%s" * len(parts) + _QUOTE, list(parts)
+
+
+def _nul_safe(column: Any) -> Any:
+    """The column, or its hex between _HEX marks where it holds a NUL, at which SQLite's
+    printf would end it. Only the summary is free text: JSON never holds a bare NUL."""
+    as_hex = sa.literal(_HEX).concat(sa.func.hex(column)).concat(sa.literal(_HEX))
+    return sa.case((sa.func.instr(column, sa.func.char(0)) > 0, as_hex), else_=column)
 
 
 # A cell starting with one of these is run as a formula by spreadsheets (CSV injection).
@@ -200,9 +229,9 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _neutral(column: Any) -> Any:
-    """The column's text, with a leading quote where a spreadsheet would see a formula."""
-    return sa.case((sa.func.substr(column, 1, 1).in_(FORMULA_STARTS),
-                    sa.literal("'").concat(column)), else_=column)
+    """A quote to put before the column's text where a spreadsheet would see a formula."""
+    return sa.case({ord(c): "'" for c in FORMULA_STARTS}, value=sa.func.unicode(column),
+                   else_="")
 
 
 @dataclass

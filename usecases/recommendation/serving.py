@@ -1,106 +1,128 @@
-"""Scoring a batch of requests: `Recommender.score` and `Ease.weights`, arranged for serving.
+"""Scoring a batch of requests: `Recommender.score` and `.top`, arranged for serving.
 
 Those methods are written for evaluation, where one call covers all 671 users and fixed costs
 vanish. On the request path (one visitor, a few picked movies) fixed costs were nearly all of
-the time: the interactions transposed and the kernel cast to float64 on every call, sparse
-matrices built and sliced through scipy's checks, stars predicted for all 9,000 movies when only
-the listed ones are shown. Here the conversions are made once per loaded model and kept beside
-it (not in it, so artifacts do not change), and stars are predicted for the listed movies only.
-The arithmetic is the reference's, in the same order where it sums: tests hold rankings,
-labels and stars identical and scores and shares within 1e-9 of it.
+the time: conversions of the model's arrays (now made once, prepared.py), scipy's checks on
+every sparse matrix built (small products are now running sums, sums.py), stars predicted for
+all 9,000 movies when only the listed ones are shown. The arithmetic is the reference's,
+adding in the same order: tests hold rankings, labels and stars identical and scores within
+1e-9 of it.
 """
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
 from usecases.recommendation.model import Recommender
+from usecases.recommendation.prepared import Prepared
 from usecases.recommendation.ratings import Profiles, user_biases
+from usecases.recommendation.sums import run_sums
 
-
-@dataclass(frozen=True)
-class Prepared:
-    """What every request needs from a fitted model, converted once."""
-
-    fitted: tuple[object, ...]     # the learned state this was made from; a refit replaces it
-    by_item: sp.csr_matrix | None  # EASE's X' (movies x users): a movie's raters as one row
-    kernel: np.ndarray | None      # EASE's K in float64, as float64 profiles multiply it
-    item_kernel: np.ndarray | None  # X' K in float32, movies x users (24 MB): the first
-                                    # product of Ease.weights for every movie at once
-    tie: np.ndarray                # the popularity tie-break Recommender.score adds
-    factors: np.ndarray | None     # item factors in float64, as predict_ratings uses them
+SMALL_PROFILES = 200   # rated movies in a batch up to which sums skip scipy's matrices
+SAMPLE_STEP = 16       # one movie in this many sets the threshold of a person's best
 
 
 @dataclass(frozen=True)
 class Scored:
     """A batch's best movies with their scores and stars, and each person's rated movies."""
 
-    ranking: np.ndarray    # float32 ranking scores, people x catalogue (Recommender.score)
     best: np.ndarray       # catalogue positions of each person's best, best first
+    scores: np.ndarray     # float32 ranking scores of the `best` movies (Recommender.score)
     predicted: np.ndarray  # float32 predicted stars of the `best` movies
     weights: np.ndarray    # each rated movie's EASE weight (Recommender.ranking_weights)
-    starts: np.ndarray     # person r's rated movies are people entries starts[r]:starts[r + 1]
 
 
-_prepared: weakref.WeakKeyDictionary[Recommender, Prepared] = weakref.WeakKeyDictionary()
+def score(model: Recommender, prep: Prepared, people: Profiles, starts: np.ndarray,
+          count: int) -> Scored:
+    """Rank the catalogue for every person at once; predict stars for their `count` best.
 
-
-def prepared(model: Recommender) -> Prepared:
-    """The model's conversions, made on its first request (and again after a refit)."""
-    fitted = (model.ease_, model.item_factors_, model.popularity_)
-    found = _prepared.get(model)
-    if found is None or any(a is not b for a, b in zip(found.fitted, fitted)):
-        ease = model.ease_
-        by_item = None if ease is None else ease.interactions.T.tocsr()
-        found = Prepared(
-            fitted=fitted, by_item=by_item,
-            kernel=None if ease is None else ease.kernel.astype(np.float64),
-            item_kernel=None if ease is None else np.asarray(by_item @ ease.kernel),
-            tie=1e-6 * model.popularity_ / max(model.popularity_.max(), 1.0),
-            factors=(None if model.item_factors_ is None
-                     else model.item_factors_.astype(np.float64)))
-        _prepared[model] = found
-    return found
-
-
-def score(model: Recommender, people: Profiles, count: int) -> Scored:
-    """Rank the catalogue for every person at once; predict stars for their `count` best."""
-    prep = prepared(model)
+    People are listed in order, each one's movies a contiguous run starting at `starts[r]`.
+    """
     weights = model.ranking_weights(people)
-    # Recommender.profiles lists people in order, so each one's movies are a contiguous run.
-    starts = np.searchsorted(people.rows, np.arange(people.n_rows + 1))
     every = None
     if model.ranker == "popularity":
         ranking = np.broadcast_to(model.popularity_, (people.n_rows, len(model.movie_ids_)))
     elif model.ranker == "rating":
         ranking = every = predict_ratings(model, prep, people, starts)
     else:
-        ranking = ease_scores(model, prep, people, weights, starts)
-    ranking = ranking.astype(np.float32)   # `top` copies it into rows anyway
-    best = model.top(ranking, people, count)
-    predicted = (np.take_along_axis(every, best, axis=1) if every is not None
+        ranking = ease_scores(prep, people, weights, starts)
+    # Ranked in float32, as Recommender.score returns them; negating is exact, so the
+    # negated float32 copy (best first for argpartition) is the only one needed.
+    best = top(np.negative(ranking, dtype=np.float32, order="C"), people, count)
+    rows = np.arange(len(best))[:, None]
+    predicted = (every[rows, best] if every is not None
                  else predict_ratings(model, prep, people, starts, best))
-    return Scored(ranking, best, predicted, weights, starts)
+    return Scored(best, ranking[rows, best].astype(np.float32), predicted, weights)
 
 
-def ease_scores(model: Recommender, prep: Prepared, people: Profiles, weights: np.ndarray,
-                starts: np.ndarray) -> np.ndarray:
+def ease_scores(prep: Prepared, people: Profiles, weights: np.ndarray, starts: np.ndarray
+                ) -> np.ndarray:
     """Ease.scores plus the tie-break, for the movies each person has not rated.
 
     B's zero diagonal only changes the scores of a person's own movies, which `top` never
     lists, so it needs no correction here.
     """
-    profile = sp.csr_matrix((weights, people.items, starts),
-                            shape=(people.n_rows, prep.by_item.shape[0]))
-    users = (profile @ prep.by_item).toarray()              # profile @ X'
+    users = _profile_users(prep, people, weights, starts)
     # (profile @ X' @ K) @ X, computed movies x people so the divisions run along rows.
     scores = prep.by_item @ np.ascontiguousarray((users @ prep.kernel).T)
-    scores /= model.ease_.scale[:, None]
+    scores /= prep.scale[:, None]
     scores += prep.tie[:, None]
     return scores.T
+
+
+def _profile_users(prep: Prepared, people: Profiles, weights: np.ndarray, starts: np.ndarray
+                   ) -> np.ndarray:
+    """profile @ X' (people x users), adding one rater at a time in profile order as scipy's
+    sparse product does. A bincount over each rated movie's padded raters is the same sum
+    (padding lands in a bin of its own) without building the matrices: faster while the
+    batch is small."""
+    n_users = prep.kernel.shape[0]
+    if len(people.items) > SMALL_PROFILES:
+        profile = sp.csr_matrix((weights, people.items, starts),
+                                shape=(people.n_rows, prep.by_item.shape[0]))
+        return (profile @ prep.by_item).toarray()
+    raters = prep.raters[people.items]                     # 1 + user, or 0 for padding
+    if people.n_rows > 1:
+        raters = raters + (people.rows * (n_users + 1))[:, None]
+    users = np.bincount(raters.ravel(), np.repeat(weights, raters.shape[1]),
+                        minlength=people.n_rows * (n_users + 1))
+    return users.reshape(people.n_rows, n_users + 1)[:, 1:]
+
+
+def top(flipped: np.ndarray, people: Profiles, count: int) -> np.ndarray:
+    """Recommender.top on the negated ranking `flipped` (which it overwrites)."""
+    flipped[people.rows, people.items] = np.inf
+    count = min(count, flipped.shape[1])
+    if len(flipped) == 1:
+        found = _untied_best(flipped[0], count)
+        if found is not None:
+            return found[None, :]
+    best = np.argpartition(flipped, count - 1, axis=1)[:, :count]
+    rows = np.arange(len(best))[:, None]
+    return best[rows, np.argsort(flipped[rows, best], axis=1, kind="stable")]
+
+
+def _untied_best(flipped: np.ndarray, count: int) -> np.ndarray | None:
+    """One person's `count` best, found among the few movies under a threshold; None when
+    they hold a tie, as argpartition's choice among tied movies then decides the list.
+
+    Without ties the best and their order are the only ones possible, so they are
+    Recommender.top's; argpartition over the whole catalogue cost more than the rest.
+    """
+    sample = flipped[::SAMPLE_STEP]
+    if len(sample) <= count:
+        return None
+    # At least `count` movies score at or under the sample's count-th best.
+    threshold = np.partition(sample, count - 1)[count - 1]
+    candidates = np.flatnonzero(flipped <= threshold)
+    values = flipped[candidates]
+    order = np.argsort(values, kind="stable")[:count + 1]
+    ranked = values[order]
+    if not (ranked[1:] > ranked[:-1]).all():
+        return None
+    return candidates[order[:count]]
 
 
 def predict_ratings(model: Recommender, prep: Prepared, people: Profiles, starts: np.ndarray,
@@ -118,41 +140,35 @@ def predict_ratings(model: Recommender, prep: Prepared, people: Profiles, starts
         predicted += bias[:, None]
     if model.rating_model == "factors":
         baseline = model.mean_ + bias[people.rows] + model.item_bias_[people.items]
-        user_factors = fold_in(prep.factors, people, people.ratings - baseline, starts,
-                               model.factor_reg)
+        user_factors = fold_in(prep, people, people.ratings - baseline, starts)
         predicted += (user_factors @ prep.factors.T if every else
                       np.einsum("rk,rjk->rj", user_factors, prep.factors[items]))
-    return np.clip(predicted, 0.5, 5.0).astype(np.float32)
+    # np.clip's wrapper costs more than its work here; the same bounds, applied in place.
+    np.maximum(predicted, 0.5, out=predicted)
+    return np.minimum(predicted, 5.0, out=predicted).astype(np.float32, copy=False)
 
 
-def fold_in(factors: np.ndarray, people: Profiles, residual: np.ndarray, starts: np.ndarray,
-            reg: float) -> np.ndarray:
-    """ratings.ridge_rows of the people's residuals, with the sparse matrices built directly.
+def fold_in(prep: Prepared, people: Profiles, residual: np.ndarray, starts: np.ndarray
+            ) -> np.ndarray:
+    """ratings.ridge_rows of the people's residuals, its sparse products as run sums.
 
     Each person's movies are summed in catalogue order, as the reference's sparse products do.
     """
-    k = factors.shape[1]
+    k = prep.factors.shape[1]
     order = np.lexsort((people.items, people.rows))
-    used, column = np.unique(people.items[order], return_inverse=True)
-    rated = factors[used]
-    outer = np.einsum("ik,il->ikl", rated, rated).reshape(len(used), k * k)
-    shape = (people.n_rows, len(used))
-    counted = sp.csr_matrix((np.ones(len(column)), column, starts), shape=shape)
-    lhs = np.asarray(counted @ outer).reshape(-1, k, k) + reg * np.eye(k)
-    rhs = np.asarray(sp.csr_matrix((residual[order], column, starts), shape=shape) @ rated)
+    if people.n_rows == 1 and len(order) <= SMALL_PROFILES:
+        # One run: its sums are those over axis 0, which numpy adds a row at a time.
+        rated = prep.factors[people.items[order]]
+        outer = rated[:, :, None] * rated[:, None, :]
+        lhs = np.add.reduce(outer, axis=0, initial=0.0)[None] + prep.ridge
+        rhs = np.add.reduce(rated * residual[order, None], axis=0, initial=0.0)[None]
+    else:
+        used, column = people.items[order], np.arange(len(order))
+        if len(order) > SMALL_PROFILES:   # people share movies: one outer product per movie
+            used, column = np.unique(used, return_inverse=True)
+        rated = prep.factors[used]
+        outer = (rated[:, :, None] * rated[:, None, :]).reshape(len(used), k * k)
+        lo, hi = starts[:-1], starts[1:]
+        lhs = run_sums(outer, column, lo, hi).reshape(-1, k, k) + prep.ridge
+        rhs = run_sums(rated, column, lo, hi, residual[order])
     return np.linalg.solve(lhs, rhs[..., None])[..., 0]
-
-
-def contributions(model: Recommender, scored: Scored, people: Profiles, row: int,
-                  chosen: np.ndarray) -> tuple[np.ndarray | None, slice]:
-    """How much each of person `row`'s movies (sources) adds to each chosen movie's score,
-    as Ease.weights times the ranking weights; None for rankers that are no such sum."""
-    mine = slice(scored.starts[row], scored.starts[row + 1])
-    sources = people.items[mine]
-    if model.ranker != "ease" or not len(sources) or not len(chosen):
-        return None, mine
-    prep = prepared(model)
-    left = np.ascontiguousarray(prep.item_kernel[sources].T)   # (X[:, sources]' K)'
-    block = np.asarray(prep.by_item[chosen] @ left).T          # X[:, sources]' K X[:, chosen]
-    block[sources[:, None] == chosen[None, :]] = 0.0
-    return block / model.ease_.scale[chosen] * scored.weights[mine][:, None], mine
