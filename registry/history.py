@@ -170,7 +170,7 @@ def export_csv(filters: HistoryFilter, chunk_rows: int = 1000) -> Iterator[str]:
     RFC 4180: text fields quoted, quotes doubled, formula-like cells neutralised, CRLF line
     ends. SQLite writes each line with one printf rather than a chain of || and replace()
     (each of which copies the text so far), and Python doubles the quotes of a whole chunk
-    at once: together half the cost per row.
+    at once: together about 40% less time per row.
     """
     query = (filters.where(sa.select(_line()))
              .order_by(Prediction.created_at.desc(), Prediction.id.desc()))
