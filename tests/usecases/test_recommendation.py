@@ -19,11 +19,13 @@ from usecases.base import TrainedModel, check_contract
 from usecases.fields import validate
 from usecases.recommendation import Recommendation
 from usecases.recommendation import data as movie_data
-from usecases.recommendation import evaluation
+from usecases.recommendation import evaluation, serving
+from usecases.recommendation.explanations import LIKED, TOP_EFFECTS
 from usecases.recommendation.form import input_errors, parse_ratings
 from usecases.recommendation.model import Recommender
 from usecases.recommendation.ranking import Ease
-from usecases.recommendation.results import LIKED, TOP_EFFECTS
+from usecases.recommendation.ratings import Profiles
+from usecases.recommendation.sums import run_sums
 
 RMSE_FLOOR = 0.90
 NDCG_LIFT_FLOOR = 1.3      # times the popularity baseline's held-out NDCG@10
@@ -456,6 +458,99 @@ def test_serving_follows_a_refit(usecase, dataset):
         rows = varied_rows(usecase, model, 10, seed=seed)
         assert_same_results(usecase.predict(model, rows), reference_recommend(model, rows))
 
+
+
+def edge_rows(model: Recommender) -> list[dict]:
+    """Inputs at the edges of what predict gets: one pick, the most picks the form allows,
+    the most rated movies, movies nobody rated in training, the user with the longest
+    history, lists of 1 and 50. (No repeated picks: the form drops them.)"""
+    rng = random.Random(5)
+    ids, users = model.movie_ids_.tolist(), model.users_.tolist()
+    popular = model.movie_ids_[np.argsort(-model.popularity_, kind="stable")].tolist()
+    unrated = model.movie_ids_[model.popularity_ == 0].tolist()
+    longest = users[int(np.argmax(np.diff(model.user_ptr_)))]
+    rows = [{"movies": [rng.choice(ids)], "count": 1},
+            {"movies": rng.sample(ids, 50), "count": 50},
+            {"movies": popular[:50], "ratings": ", ".join(["5", "1"] * 25), "count": 50},
+            {"user_id": longest, "count": 50},
+            {"user_id": longest, "movies": popular[:5], "ratings": "1, 2, 3, 4, 5"},
+            {"user_id": rng.choice(users), "count": 1}]
+    if unrated:
+        rows += [{"movies": unrated[:3], "count": 50},
+                 {"movies": unrated[:1] + popular[:1], "ratings": "0.5, 5", "count": 20}]
+    return [{"movies": None, "ratings": None, "user_id": None} | row for row in rows]
+
+
+@pytest.mark.parametrize("count", [10, 50])
+def test_batch_and_single_rows_give_the_same_results(usecase, model, count):
+    """A batch is summed differently from a lone row (scipy's products, or padded running
+    sums): both give the reference's results. One count for all rows, as the reference's
+    choice among tied movies depends on the longest list asked for in the batch."""
+    rows = [row | {"count": count}
+            for row in edge_rows(model) + varied_rows(usecase, model, 60, seed=9)]
+    together = usecase.predict(model, rows)
+    assert_same_results(together, reference_recommend(model, rows))
+    assert_same_results(together, [usecase.predict(model, [row])[0] for row in rows])
+
+
+@pytest.mark.parametrize("name", list(evaluation.candidates()))
+def test_edge_inputs_give_the_reference_results(usecase, small_models, name):
+    model = small_models[name]
+    rows = edge_rows(model)
+    assert_same_results(usecase.predict(model, rows), reference_recommend(model, rows))
+    for row in rows:
+        assert_same_results(usecase.predict(model, [row]), reference_recommend(model, [row]))
+
+
+@pytest.mark.parametrize("row, says", [
+    ({"movies": [1, 999_999_999]}, "unknown movie"),
+    ({"user_id": 10_000}, "unknown user"),
+    ({"movies": [1, 3114], "ratings": "5"}, "1 ratings for 2"),
+])
+def test_predict_refuses_what_the_model_cannot_use(usecase, model, row, says):
+    """As Recommender.profiles does, for callers that skip check_inputs."""
+    with pytest.raises(ValueError, match=says):
+        usecase.predict(model, [{"movies": None, "ratings": None, "user_id": None} | row])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("longest", [1, 6, 40, 400])
+def test_run_sums_add_as_scipy_does(dtype, longest):
+    """Padded running sums (and scipy, for long runs) equal scipy's CSR product bit for bit,
+    for empty runs, a lone run, weights, a single column and a transposed table."""
+    rng = np.random.default_rng(longest)
+    for case in range(40):
+        runs, width = (1, 3) if case % 5 == 0 else (int(rng.integers(1, 30)), 1 + case % 17)
+        table = (rng.normal(size=(300, width)) * rng.choice([1e-3, 1, 1e3], (300, 1)))
+        table = (table if case % 2 else np.asfortranarray(table)).astype(dtype)
+        column = rng.integers(0, 300, 5000)
+        lo = rng.integers(0, 4000, runs)
+        hi = lo + rng.integers(0, longest + 1, runs)
+        weights = rng.normal(size=5000).astype(dtype) if case % 3 == 0 else None
+        ptr = np.concatenate(([0], np.cumsum(hi - lo)))
+        entries = np.concatenate([np.arange(a, b) for a, b in zip(lo, hi)]).astype(int)
+        data = np.ones(len(entries), dtype) if weights is None else weights[entries]
+        expected = sp.csr_matrix((data, column[entries], ptr), shape=(runs, 300)) @ table
+        summed = run_sums(table, column, lo, hi, weights)
+        assert summed.dtype == dtype and summed.flags.c_contiguous
+        assert np.array_equal(summed, expected)
+
+
+def test_top_is_the_reference_top_even_with_ties():
+    """Serving's search for each person's best gives Recommender.top's list, also when
+    scores tie (then argpartition's choice decides, as in the reference)."""
+    rng = np.random.default_rng(0)
+    for case in range(200):
+        n_rows, n_items = int(rng.integers(1, 5)), int(rng.integers(20, 3000))
+        levels = [3, 10, 100, 10_000, 10**9][case % 5]
+        ranking = (rng.integers(0, levels, (n_rows, n_items)) / levels).astype(np.float32)
+        rated = int(rng.integers(0, n_items // 3))
+        people = Profiles(np.repeat(np.arange(n_rows), rated),
+                          rng.integers(0, n_items, n_rows * rated), np.ones(n_rows * rated),
+                          np.zeros(n_rows * rated), n_rows)
+        count = int(rng.integers(1, 60))
+        assert np.array_equal(serving.top(np.negative(ranking), people, count),
+                              Recommender.top(None, ranking, people, count))
 
 # -- search ----------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import numpy as np
 from usecases.recommendation.data import RELEVANT
 from usecases.recommendation.model import Recommender
 from usecases.recommendation.prepared import Prepared
-from usecases.recommendation.sums import PADDED_LIMIT, scipy_sums, stepped_sums
+from usecases.recommendation.sums import PADDED_LIMIT, ranges, scipy_sums, stepped_sums
 
 TOP_EFFECTS = 6
 LIKED = RELEVANT   # the same "liked" as the evaluation's; lower ratings read "Because you rated"
@@ -29,15 +29,28 @@ def contributions(model: Recommender, prep: Prepared, sources: np.ndarray,
     # summed, chosen x sources as the reference's product gives them (its layout decides how
     # the shares' sums add).
     counts = prep.rater_counts[chosen]
-    steps = int(counts.max())
-    table = np.ascontiguousarray(prep.item_kernel[sources].T)   # 0, then users x sources
+    steps = max(counts.tolist())
     if steps * len(chosen) * len(sources) > PADDED_LIMIT:
-        summed = scipy_sums(table[1:], prep.by_item.indices, prep.by_item.indptr[chosen], counts)
+        summed = _scipy_summed(prep, sources, chosen, counts)
     else:
-        summed = stepped_sums(np.take(table, prep.raters[chosen, :steps].T, axis=0))
+        table = np.ascontiguousarray(prep.item_kernel[sources].T)   # 0, then users x sources
+        summed = stepped_sums(table.take(prep.raters[chosen, :steps].T, axis=0))
     block = summed.T
-    block[sources[:, None] == chosen[None, :]] = 0.0
+    if len(sources) + len(chosen) > len(prep.rater_counts):
+        # Only then can the list hold a movie of the person's own: B's diagonal is zero.
+        block[sources[:, None] == chosen[None, :]] = 0.0
     return block / model.ease_.scale[chosen] * weights[:, None]
+
+
+def _scipy_summed(prep: Prepared, sources: np.ndarray, chosen: np.ndarray, counts: np.ndarray
+                  ) -> np.ndarray:
+    """contributions' sums through scipy's product, for long profiles or lists. Only the users
+    who rated a chosen movie are read: a long profile's whole table costs more to transpose
+    than to sum."""
+    entries = ranges(prep.by_item.indptr[chosen], counts)
+    users, column = np.unique(prep.by_item.indices[entries], return_inverse=True)
+    table = np.ascontiguousarray(prep.item_kernel[sources][:, users + 1].T)
+    return scipy_sums(table, column, np.cumsum(counts) - counts, counts)
 
 
 def because(prep: Prepared, contributions: np.ndarray | None, sources: np.ndarray,
@@ -48,7 +61,7 @@ def because(prep: Prepared, contributions: np.ndarray | None, sources: np.ndarra
     pull = np.where(liked[:, None], contributions, 0.0)
     return [prep.labels[source] if most > 0 else None
             for source, most in zip(sources[pull.argmax(axis=0)].tolist(),
-                                    pull.max(axis=0).tolist())]
+                                    np.maximum.reduce(pull, axis=0).tolist())]
 
 
 def explanation(model: Recommender, prep: Prepared, stars: np.ndarray,
@@ -62,11 +75,12 @@ def explanation(model: Recommender, prep: Prepared, stars: np.ndarray,
         reason = ("Most rated by the MovieLens users" if model.ranker == "popularity"
                   else "Highest predicted ratings for you")
         return [{"feature": reason, "value": model.ranker, "effect": 1.0}]
-    per_source = contributions.sum(axis=1)
-    total = np.abs(contributions).sum()
+    # ufunc reductions, as ndarray.sum makes them, without its Python wrapper.
+    per_source = np.add.reduce(contributions, axis=1)
+    total = np.add.reduce(np.abs(contributions), axis=None)
     shares = per_source / total if total > 0 else per_source
     explained = []
-    strongest = np.argsort(-np.abs(shares), kind="stable")[:TOP_EFFECTS]
+    strongest = np.negative(np.abs(shares)).argsort(kind="stable")[:TOP_EFFECTS]
     for source, given, share in zip(sources[strongest].tolist(), stars[strongest].tolist(),
                                     shares[strongest].tolist()):
         value = shown.get(prep.movies[source][0], given)

@@ -12,6 +12,7 @@ from typing import Any
 
 from usecases.fields import ItemList, Number, Text
 from usecases.recommendation.model import Recommender
+from usecases.recommendation.prepared import prepared
 
 MAX_PICKS = 50
 N_USERS = 671   # people in the MovieLens release; check_inputs asks the model which it knows
@@ -67,11 +68,12 @@ def input_errors(model: Recommender, values: dict[str, Any]) -> dict[str, str]:
     movies, user_id = values.get("movies"), values.get("user_id")
     if not movies and user_id is None:
         errors["movies"] = "needs at least one movie, unless a user id is given"
+    known = prepared(model)   # the catalogue as dicts: checked on every request
     if movies:
-        unknown = [m for m, at in zip(movies, model.movie_index(movies).tolist()) if at < 0]
+        unknown = [m for m in movies if m not in known.position]
         if unknown:
             errors["movies"] = "has unknown movie id(s): " + ", ".join(map(str, unknown[:10]))
-    if user_id is not None and not model.knows_user(user_id):
+    if user_id is not None and user_id not in known.user_at:
         errors["user_id"] = f"{user_id} is not a user of the training data"
     try:
         stars = parse_ratings(values.get("ratings"))

@@ -41,11 +41,16 @@ def people(model: Recommender, prep: Prepared, rows: list[dict[str, Any]]
         given.append(stars)
     starts = np.zeros(len(rows) + 1, dtype=np.int64)
     np.cumsum(lengths, out=starts[1:])
-    profiles = Profiles(np.repeat(np.arange(len(rows)), lengths),
-                        np.concatenate(items, dtype=np.int64, casting="same_kind"),
-                        np.concatenate(ratings, dtype=np.float64, casting="same_kind"),
-                        np.concatenate(ages, dtype=np.float64, casting="same_kind"), len(rows))
+    profiles = Profiles(np.repeat(np.arange(len(rows)), lengths), _joined(items, np.int64),
+                        _joined(ratings, np.float64), _joined(ages, np.float64), len(rows))
     return profiles, starts, given
+
+
+def _joined(parts: list[Any], dtype: type) -> np.ndarray:
+    """The parts end to end, as `dtype`; a lone part (a visitor's picks) is not copied."""
+    if len(parts) == 1:
+        return np.asarray(parts[0], dtype=dtype)
+    return np.concatenate(parts, dtype=dtype, casting="same_kind")
 
 
 def _positions(prep: Prepared, movie_ids: list[int]) -> np.ndarray:

@@ -26,8 +26,8 @@ class Prepared:
     kernel: np.ndarray | None       # EASE's K in float64, as float64 profiles multiply it
     item_kernel: np.ndarray | None  # 0 | X' K in float32, movies x (1 + users), 24 MB: the
                                     # first product of Ease.weights for every movie at once,
-                                    # after a zero column that padding picks (explanations)
-    raters: np.ndarray | None       # movies x steps: 1 + each rater, then 0s (explanations)
+                                    # after a zero column for padding to pick
+    raters: np.ndarray | None       # movies x steps: 1 + each rater, then 0s as padding
     rater_counts: np.ndarray | None  # raters per movie
     scale: np.ndarray | None        # EASE's scale in float64, as the scores divide by it
     tie: np.ndarray                 # the popularity tie-break Recommender.score adds, float64
@@ -71,7 +71,7 @@ def _prepare(model: Recommender, fitted: tuple[object, ...]) -> Prepared:
         ridge=None if factors is None else model.factor_reg * np.eye(factors.shape[1]),
         position={movie: at for at, movie in enumerate(ids)},
         user_at={user: at for at, user in enumerate(model.users_.tolist())},
-        movies=[(movie, title, year, tuple(g for g in genres.split("|") if g))
+        movies=[(movie, title, year, tuple(filter(None, genres.split("|"))))
                 for movie, title, year, genres in zip(ids, model.titles_, years, model.genres_)],
         labels=[f"{title} ({year})" for title, year in zip(model.titles_, years)])
 

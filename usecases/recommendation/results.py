@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from usecases.recommendation import explanations
-from usecases.recommendation.explanations import LIKED, TOP_EFFECTS  # noqa: F401 (the API)
+from usecases.recommendation.explanations import LIKED
 from usecases.recommendation.model import Recommender
 from usecases.recommendation.people import people as people_of
 from usecases.recommendation.prepared import Prepared, prepared
@@ -19,6 +19,10 @@ def recommend(model: Recommender, rows: list[dict[str, Any]]) -> list[dict[str, 
     people, starts, stars_given = people_of(model, prep, rows)
     counts = [int(row.get("count") or 10) for row in rows]
     scored = score(model, prep, people, starts, max(counts))
+    # Whole-batch conversions once, rather than a numpy call per row for each.
+    liked = people.ratings >= LIKED
+    best, stars_of, scores = (scored.best.tolist(), scored.predicted.tolist(),
+                              scored.scores.tolist())
     results = []
     for r, (row, count, stars) in enumerate(zip(rows, counts, stars_given)):
         chosen = scored.best[r, :count]
@@ -26,10 +30,8 @@ def recommend(model: Recommender, rows: list[dict[str, Any]]) -> list[dict[str, 
         sources, given = people.items[mine], people.ratings[mine]
         contributions = explanations.contributions(model, prep, sources, scored.weights[mine],
                                                    chosen)
-        because = explanations.because(prep, contributions, sources, given >= LIKED,
-                                       len(chosen))
-        items = _items(prep, chosen.tolist(), scored.predicted[r, :count].tolist(),
-                       scored.scores[r, :count].tolist(), because)
+        because = explanations.because(prep, contributions, sources, liked[mine], len(chosen))
+        items = _items(prep, best[r][:count], stars_of[r][:count], scores[r][:count], because)
         picked = row.get("movies") or []
         shown = dict.fromkeys(picked, "liked") if stars is None else dict(zip(picked, stars))
         results.append({

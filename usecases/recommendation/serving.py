@@ -22,11 +22,12 @@ from usecases.recommendation.sums import run_sums
 
 SMALL_PROFILES = 200   # rated movies in a batch up to which sums skip scipy's matrices
 SAMPLE_STEP = 16       # one movie in this many sets the threshold of a person's best
+BLOCK = 1 << 16        # scores finished at a time: a block stays in cache
 
 
 @dataclass(frozen=True)
 class Scored:
-    """A batch's best movies with their scores and stars, and each person's rated movies."""
+    """A batch's best movies with their scores and stars, and the weights of its rated movies."""
 
     best: np.ndarray       # catalogue positions of each person's best, best first
     scores: np.ndarray     # float32 ranking scores of the `best` movies (Recommender.score)
@@ -39,37 +40,45 @@ def score(model: Recommender, prep: Prepared, people: Profiles, starts: np.ndarr
     """Rank the catalogue for every person at once; predict stars for their `count` best.
 
     People are listed in order, each one's movies a contiguous run starting at `starts[r]`.
+    Rankings are float32, as Recommender.score returns them, and kept negated (best first for
+    argpartition): negating is exact, so no other copy is needed.
     """
     weights = model.ranking_weights(people)
     every = None
     if model.ranker == "popularity":
         ranking = np.broadcast_to(model.popularity_, (people.n_rows, len(model.movie_ids_)))
+        flipped = np.negative(ranking, dtype=np.float32, order="C")
     elif model.ranker == "rating":
-        ranking = every = predict_ratings(model, prep, people, starts)
+        every = predict_ratings(model, prep, people, starts)
+        flipped = np.negative(every)
     else:
-        ranking = ease_scores(prep, people, weights, starts)
-    # Ranked in float32, as Recommender.score returns them; negating is exact, so the
-    # negated float32 copy (best first for argpartition) is the only one needed.
-    best = top(np.negative(ranking, dtype=np.float32, order="C"), people, count)
+        flipped = flipped_ease_scores(prep, people, weights, starts)
+    best = top(flipped, people, count)
     rows = np.arange(len(best))[:, None]
     predicted = (every[rows, best] if every is not None
                  else predict_ratings(model, prep, people, starts, best))
-    return Scored(best, ranking[rows, best].astype(np.float32), predicted, weights)
+    return Scored(best, np.negative(flipped[rows, best]), predicted, weights)
 
 
-def ease_scores(prep: Prepared, people: Profiles, weights: np.ndarray, starts: np.ndarray
-                ) -> np.ndarray:
-    """Ease.scores plus the tie-break, for the movies each person has not rated.
+def flipped_ease_scores(prep: Prepared, people: Profiles, weights: np.ndarray,
+                        starts: np.ndarray) -> np.ndarray:
+    """-(Ease.scores plus the tie-break) in float32, people x movies.
 
     B's zero diagonal only changes the scores of a person's own movies, which `top` never
     lists, so it needs no correction here.
     """
     users = _profile_users(prep, people, weights, starts)
-    # (profile @ X' @ K) @ X, computed movies x people so the divisions run along rows.
+    # (profile @ X' @ K) @ X, computed movies x people so the divisions run along rows, then
+    # finished and turned people x movies a block of movies at a time, while it is in cache.
     scores = prep.by_item @ np.ascontiguousarray((users @ prep.kernel).T)
-    scores /= prep.scale[:, None]
-    scores += prep.tie[:, None]
-    return scores.T
+    flipped = np.empty((people.n_rows, len(scores)), dtype=np.float32)
+    step = max(BLOCK // people.n_rows, 1)
+    for at in range(0, len(scores), step):
+        block = scores[at:at + step]
+        block /= prep.scale[at:at + step, None]
+        block += prep.tie[at:at + step, None]
+        np.negative(block.T, out=flipped[:, at:at + step], casting="same_kind")
+    return flipped
 
 
 def _profile_users(prep: Prepared, people: Profiles, weights: np.ndarray, starts: np.ndarray
@@ -92,16 +101,23 @@ def _profile_users(prep: Prepared, people: Profiles, weights: np.ndarray, starts
 
 
 def top(flipped: np.ndarray, people: Profiles, count: int) -> np.ndarray:
-    """Recommender.top on the negated ranking `flipped` (which it overwrites)."""
+    """Recommender.top on the negated ranking `flipped`.
+
+    Row by row, as argpartition works anyway: most rows are settled by a cheaper search
+    (_untied_best), the others by the reference's argpartition and stable sort.
+    """
+    own = flipped[people.rows, people.items]
     flipped[people.rows, people.items] = np.inf
     count = min(count, flipped.shape[1])
-    if len(flipped) == 1:
-        found = _untied_best(flipped[0], count)
-        if found is not None:
-            return found[None, :]
-    best = np.argpartition(flipped, count - 1, axis=1)[:, :count]
-    rows = np.arange(len(best))[:, None]
-    return best[rows, np.argsort(flipped[rows, best], axis=1, kind="stable")]
+    best = np.empty((len(flipped), count), dtype=np.intp)
+    for row, scores in zip(best, flipped):
+        found = _untied_best(scores, count)
+        if found is None:
+            found = scores.argpartition(count - 1)[:count]
+            found = found[scores[found].argsort(kind="stable")]
+        row[:] = found
+    flipped[people.rows, people.items] = own
+    return best
 
 
 def _untied_best(flipped: np.ndarray, count: int) -> np.ndarray | None:
@@ -109,18 +125,18 @@ def _untied_best(flipped: np.ndarray, count: int) -> np.ndarray | None:
     they hold a tie, as argpartition's choice among tied movies then decides the list.
 
     Without ties the best and their order are the only ones possible, so they are
-    Recommender.top's; argpartition over the whole catalogue cost more than the rest.
+    Recommender.top's; argpartition over the whole catalogue costs more.
     """
-    sample = flipped[::SAMPLE_STEP]
+    sample = flipped[::SAMPLE_STEP].copy()
     if len(sample) <= count:
         return None
     # At least `count` movies score at or under the sample's count-th best.
-    threshold = np.partition(sample, count - 1)[count - 1]
-    candidates = np.flatnonzero(flipped <= threshold)
+    sample.partition(count - 1)
+    candidates = (flipped <= sample[count - 1]).nonzero()[0]
     values = flipped[candidates]
-    order = np.argsort(values, kind="stable")[:count + 1]
+    order = values.argsort(kind="stable")[:count + 1]
     ranked = values[order]
-    if not (ranked[1:] > ranked[:-1]).all():
+    if not np.less(ranked[:-1], ranked[1:]).all():
         return None
     return candidates[order[:count]]
 

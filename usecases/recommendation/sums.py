@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-PADDED_LIMIT = 100_000   # values a padded sum may hold before scipy is cheaper
+PADDED_LIMIT = 300_000   # values a padded sum may hold before scipy is cheaper
 
 
 def run_sums(table: np.ndarray, column: np.ndarray, lo: np.ndarray, hi: np.ndarray,
@@ -55,9 +55,15 @@ def stepped_sums(picked: np.ndarray, factor: np.ndarray | None = None) -> np.nda
 def scipy_sums(table: np.ndarray, column: np.ndarray, lo: np.ndarray, lengths: np.ndarray,
                weights: np.ndarray | None = None) -> np.ndarray:
     """run_sums through scipy's CSR product, for runs too long to pad."""
-    ptr = np.concatenate(([0], np.cumsum(lengths)))
-    entries = np.arange(ptr[-1]) - np.repeat(ptr[:-1] - lo, lengths)
+    entries = ranges(lo, lengths)
     data = (np.ones(len(entries), dtype=table.dtype) if weights is None
             else weights[entries])
+    ptr = np.concatenate(([0], np.cumsum(lengths)))
     matrix = sp.csr_matrix((data, column[entries], ptr), shape=(len(lo), table.shape[0]))
     return np.asarray(matrix @ table)
+
+
+def ranges(lo: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The positions lo[r] .. lo[r] + lengths[r] - 1 of every r, laid end to end."""
+    ends = np.cumsum(lengths)
+    return np.arange(ends[-1] if len(ends) else 0) - np.repeat(ends - lengths - lo, lengths)
