@@ -1,6 +1,7 @@
 """The SQLAlchemy handle and the SQLite settings every connection gets."""
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 import threading
@@ -41,24 +42,47 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 _own = threading.local()
 
 
-def own_sqlite_connection() -> sqlite3.Connection | None:
-    """This thread's own driver connection to the app's SQLite file (None for other databases).
+class OwnConnection:
+    """A thread's own driver connection to the app's SQLite file, and its place in the writers' queue.
 
     For the one statement on every request's path, storing a prediction: checking a connection
     out of SQLAlchemy's pool and back cost a third of the write. Kept per process and thread
     (sqlite3 connections are neither fork- nor thread-safe), with the pool's settings.
+
+    Writers queue on a lock file next to the database before they write. When SQLite finds its
+    write lock taken it sleeps (1 ms, then 2, 5, 10 ...) and tries again; under load two
+    workers kept meeting there and spent about 5% of their time asleep with work waiting. A
+    lock the kernel hands over wakes the next writer the moment the last one lets go. Writers
+    that do not queue here (the SQLAlchemy session) still meet SQLite's own lock, as before.
     """
-    url = db.engine.url
+
+    def __init__(self, path: str) -> None:
+        self.connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+        _sqlite_pragmas(self.connection, None)
+        # An open file description of our own: flock() then queues threads as well as processes.
+        self._queue = os.open(f"{path}-writers", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+
+    def __enter__(self) -> sqlite3.Connection:
+        """`with own as connection:` writes with every other queued writer held off."""
+        fcntl.flock(self._queue, fcntl.LOCK_EX)
+        return self.connection
+
+    def __exit__(self, *_exc: object) -> None:
+        fcntl.flock(self._queue, fcntl.LOCK_UN)
+
+
+def own_sqlite_connection(engine: Engine | None = None) -> OwnConnection | None:
+    """This thread's own connection to the SQLite file of `engine` (by default the app's);
+    None for other databases."""
+    url = (engine or db.engine).url
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
     connections = _own.__dict__.setdefault("connections", {})
     key = (os.getpid(), url.database)
-    connection = connections.get(key)
-    if connection is None:
-        connection = sqlite3.connect(url.database, timeout=BUSY_TIMEOUT_MS / 1000)
-        _sqlite_pragmas(connection, None)
-        connections[key] = connection
-    return connection
+    own = connections.get(key)
+    if own is None:
+        own = connections[key] = OwnConnection(url.database)
+    return own
 
 
 def utcnow() -> datetime:

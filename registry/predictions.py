@@ -8,8 +8,9 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
-from registry.database import db, own_sqlite_connection, utcnow
+from registry.database import OwnConnection, db, own_sqlite_connection, utcnow
 from registry.models import Prediction
 
 
@@ -17,8 +18,9 @@ def record(usecase: str, version_id: int, version: int, inputs: list[dict[str, A
            results: list[dict[str, Any]], *, latency_ms: float, source: str) -> list[int]:
     """Store one row per prediction in a single transaction; return their ids in order."""
     now = utcnow()
-    if db.engine.dialect.name == "sqlite":
-        return _insert_sqlite(usecase, version_id, version, now, inputs, results,
+    engine = db.engine
+    if engine.dialect.name == "sqlite":
+        return _insert_sqlite(engine, usecase, version_id, version, now, inputs, results,
                               latency_ms=latency_ms, source=source)
     rows = [{"usecase": usecase, "model_version_id": version_id, "version": version,
              "created_at": now, "inputs": values, "output": result["output"],
@@ -39,7 +41,7 @@ _INSERT = (f"INSERT INTO predictions ({', '.join(_COLUMNS)}) "  # nosec B608: co
            f"VALUES ({', '.join('?' * len(_COLUMNS))})")  # values are bound, never formatted
 
 
-def _insert_sqlite(usecase: str, version_id: int, version: int, now: datetime,
+def _insert_sqlite(engine: Engine, usecase: str, version_id: int, version: int, now: datetime,
                    inputs: list[dict[str, Any]], results: list[dict[str, Any]], *,
                    latency_ms: float, source: str) -> list[int]:
     """One insert straight to the driver: on the request path, SQLAlchemy's statement and
@@ -57,7 +59,7 @@ def _insert_sqlite(usecase: str, version_id: int, version: int, now: datetime,
         params.append((usecase, version_id, version, stamp, _json_text(values),
                        _json_text(output), str(result.get("summary", ""))[:300], latency_ms,
                        source, reduced["output_value"], reduced["output_label"]))
-    own = own_sqlite_connection()
+    own = own_sqlite_connection(engine)
     if own is None or (db.session.registry.has() and db.session().in_transaction()):
         # The session may hold SQLite's write lock (a second connection would wait for it) or
         # a read snapshot the caller expects to move on: write through it and commit it.
@@ -70,22 +72,23 @@ def _insert_sqlite(usecase: str, version_id: int, version: int, now: datetime,
     return list(range(last - len(params) + 1, last + 1))
 
 
-def _insert_own(connection: sqlite3.Connection, params: list[tuple[Any, ...]]) -> int:
+def _insert_own(own: OwnConnection, params: list[tuple[Any, ...]]) -> int:
     """Insert and commit on this thread's own connection; the last rowid."""
-    try:
-        if len(params) == 1:
-            last = connection.execute(_INSERT, params[0]).lastrowid
-        else:
-            connection.executemany(_INSERT, params)
-            last = connection.execute("SELECT last_insert_rowid()").fetchone()[0]
-        connection.commit()
-    except sqlite3.OperationalError as exc:
-        connection.rollback()
-        # The same error SQLAlchemy raises, so "database is locked" gets its 503 like elsewhere.
-        raise sa.exc.OperationalError(_INSERT, None, exc) from exc
-    except BaseException:
-        connection.rollback()
-        raise
+    with own as connection:
+        try:
+            if len(params) == 1:
+                last = connection.execute(_INSERT, params[0]).lastrowid
+            else:
+                connection.executemany(_INSERT, params)
+                last = connection.execute("SELECT last_insert_rowid()").fetchone()[0]
+            connection.commit()
+        except sqlite3.OperationalError as exc:
+            connection.rollback()
+            # The error SQLAlchemy raises, so "database is locked" gets its 503 like elsewhere.
+            raise sa.exc.OperationalError(_INSERT, None, exc) from exc
+        except BaseException:
+            connection.rollback()
+            raise
     return int(last)
 
 

@@ -2,6 +2,8 @@
 promotion while predictions are being served. The portal keeps serving and loses nothing."""
 from __future__ import annotations
 
+import fcntl
+import os
 import re
 import sqlite3
 import threading
@@ -11,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from registry import jobs, predictions, serving, versions
-from registry.database import db
+from registry.database import db, own_sqlite_connection
 from registry.models import Prediction, TrainingJob
 from tests.conftest import make_app
 from tests.reliability.conftest import (ADMIN, ANALYST, TWIN, DeadJob, add_copy_of_production,
@@ -201,6 +203,53 @@ def test_requests_wait_for_another_writer_then_succeed(app, monkeypatch):
         assert predictions.count() == 5
         assert versions.production_version(name).version == spare
         assert jobs.recent_jobs(name)[0].status == "queued"
+
+
+def test_predictions_queue_behind_a_writer_holding_its_turn(app):
+    """Writers of predictions take turns on a lock file beside the database (the kernel wakes
+    the next at once, where SQLite's own lock has it sleep and retry): one holding its turn
+    holds the others off until it is done, and then they all store."""
+    # As served: the production model cached between checks, so a prediction reads nothing
+    # through the session and stores through its thread's own connection.
+    app = make_app(Path(app.instance_path), MODEL_CACHE_SECONDS=600)
+    name = sorted(app.extensions["modelhub.usecases"])[0]
+    inputs = example_inputs(app.extensions["modelhub.usecases"][name])[0]
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    queue = os.open(f"{path}-writers", os.O_RDWR | os.O_CREAT)
+    answers: list[tuple[int, float]] = []
+
+    def predict() -> None:
+        began = time.perf_counter()
+        response = app.test_client().post(f"/api/v1/usecases/{name}/predict",
+                                          json={"inputs": inputs})
+        answers.append((response.status_code, time.perf_counter() - began))
+
+    predict()  # loads the model
+    with app.app_context():
+        before = predictions.count()
+    answers.clear()
+    try:
+        fcntl.flock(queue, fcntl.LOCK_EX)  # another writer's turn
+        threads = [threading.Thread(target=predict) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        time.sleep(HOLD_SECONDS)
+        assert answers == []  # all waiting their turn
+        fcntl.flock(queue, fcntl.LOCK_UN)
+        for thread in threads:
+            thread.join(30)
+        # And a writer inside its turn holds this one off in the same way.
+        with app.app_context():
+            own = own_sqlite_connection()
+            with own:
+                with pytest.raises(BlockingIOError):
+                    fcntl.flock(queue, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    finally:
+        os.close(queue)
+    assert [status for status, _ in answers] == [200] * 3
+    assert min(seconds for _, seconds in answers) > HOLD_SECONDS / 2
+    with app.app_context():
+        assert predictions.count() == before + 3
 
 
 # -- promotion while predictions are being served ---------------------------------------------
