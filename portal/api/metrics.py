@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Any, Iterator
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, Histogram, \
     generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -27,6 +27,10 @@ from registry.database import db
 METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
+# Where the WSGI middleware leaves the time a request came in.
+STARTED = "modelhub.started"
+
+
 @dataclass(frozen=True)
 class Metrics:
     registry: CollectorRegistry
@@ -34,6 +38,34 @@ class Metrics:
     model_load: Gauge
     # The production version whose load time this process last recorded, by use case.
     production_seen: dict[str, int] = field(default_factory=dict)
+    # The histogram's child per (endpoint, method, status): labels() checks and locks each time.
+    children: dict[tuple[str, str, int], Any] = field(default_factory=dict)
+
+    def observe_request(self, response: Response) -> Response:
+        """Record the time since the request came in (an after_request hook)."""
+        current = request._get_current_object()  # type: ignore[attr-defined]  # one lookup
+        started = current.environ.get(STARTED)
+        if started is not None:
+            method = current.method if current.method in METHODS else "other"
+            # The endpoint name, never the path: paths are unbounded (ids, typos, scans).
+            key = (current.endpoint or "unmatched", method, response.status_code)
+            child = self.children.get(key)
+            if child is None:
+                child = self.children[key] = self.requests.labels(key[0], method,
+                                                                  str(key[2]))
+            child.observe(time.perf_counter() - started)
+        return response
+
+
+class StartTimes:
+    """WSGI middleware: notes when each request came in, before Flask sees it."""
+
+    def __init__(self, wsgi_app: Any) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        environ[STARTED] = time.perf_counter()
+        return self.wsgi_app(environ, start_response)
 
 
 def init_app(app: Flask) -> None:
@@ -48,22 +80,8 @@ def init_app(app: Flask) -> None:
               multiprocess_mode="mostrecent"))
     registry.register(RegistryCollector())
     app.extensions["modelhub.metrics"] = metrics
-    app.before_request(_start_timer)
-    app.after_request(_observe_request)
-
-
-def _start_timer() -> None:
-    g.metrics_started = time.perf_counter()
-
-
-def _observe_request(response: Response) -> Response:
-    started = g.get("metrics_started")
-    if started is not None:
-        method = request.method if request.method in METHODS else "other"
-        # The endpoint name, never the path: paths are unbounded (ids, typos, scans).
-        current().requests.labels(request.endpoint or "unmatched", method,
-                                  str(response.status_code)).observe(time.perf_counter() - started)
-    return response
+    app.wsgi_app = StartTimes(app.wsgi_app)  # type: ignore[method-assign]
+    app.after_request(metrics.observe_request)
 
 
 def current() -> Metrics:
