@@ -8,6 +8,7 @@ from typing import Any, Mapping
 
 from flask import Flask
 
+from portal.application import Portal
 from portal.config import DEFAULTS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -18,7 +19,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     config = dict(config or {})
     instance = (config.pop("INSTANCE_PATH", None) or os.environ.get("MODELHUB_INSTANCE_PATH")
                 or str(PROJECT_ROOT / "instance"))
-    app = Flask(__name__, instance_path=str(Path(instance).resolve()),
+    app = Portal(__name__, instance_path=str(Path(instance).resolve()),
                 instance_relative_config=True)
     app.config.from_mapping(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)

@@ -15,4 +15,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp, url_prefix="/api/v1")
     app.register_blueprint(docs.bp, url_prefix="/api")
     app.register_blueprint(ops.bp)
+    # Flask answers OPTIONS by itself with an empty page; these answer only JSON.
+    app.json_blueprints |= {bp.name, ops.bp.name}  # type: ignore[attr-defined]
     metrics.init_app(app)

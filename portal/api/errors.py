@@ -6,7 +6,6 @@ shape by `portal.errors`, which asks `is_api_request` whether to answer JSON or 
 """
 from __future__ import annotations
 
-import json
 import re
 from contextlib import contextmanager
 from typing import Iterator, Mapping
@@ -90,12 +89,3 @@ def _message(error: HTTPException) -> str:
         limit = current_app.config.get("MAX_CONTENT_LENGTH")
         return f"the request body is larger than the limit of {limit} bytes"
     return error.description or error.name
-
-
-@bp.after_request
-def answer_options_in_json(response: Response) -> Response:
-    """Flask answers OPTIONS by itself with an empty text/html body; the API answers only JSON."""
-    if request.method == "OPTIONS" and response.mimetype != "application/json":
-        response.set_data(json.dumps({"allow": sorted(response.allow)}))
-        response.mimetype = "application/json"
-    return response

@@ -8,11 +8,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from portal.api import metrics
-from portal.api.errors import answer_options_in_json
 from registry import health
 
 bp = Blueprint("ops", __name__)
-bp.after_request(answer_options_in_json)
 
 
 @bp.get("/healthz")
