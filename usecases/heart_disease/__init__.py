@@ -1,6 +1,7 @@
 """Heart disease: the probability that a patient has coronary artery disease, from clinic tests."""
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -9,6 +10,7 @@ from sklearn.model_selection import StratifiedKFold
 from usecases.base import Dataset, Progress, TrainedModel, UseCase
 from usecases.heart_disease import data as heart_data
 from usecases.heart_disease import model as heart_model
+from usecases.fields import Field
 from usecases.heart_disease.form import EXAMPLES, FIELDS, shown_value
 from usecases.training import SEED, compare_candidates
 
@@ -55,6 +57,15 @@ class HeartDisease(UseCase):
         return TrainedModel(model=fitted, params=params, metrics=metrics,
                             leaderboard=board.to_list())
 
+    @cached_property
+    def _shown(self) -> tuple[list[Field], list[str], list[str], list[tuple[str, str]]]:
+        """The fields in the model's order, their names and labels, and (name, label) of the
+        form's fields: what predict() needs to word an explanation."""
+        by_name = {f.name: f for f in self.fields}
+        fields = [by_name[name] for name in heart_data.FEATURES]
+        return (fields, [f.name for f in fields], [f.label for f in fields],
+                [(f.name, f.label) for f in self.fields])
+
     def predict(self, model: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Probability of disease for each row, with the inputs that moved it most.
 
@@ -63,17 +74,22 @@ class HeartDisease(UseCase):
         """
         if not rows:
             return []
-        probabilities, effects = heart_model.score(model, rows)
-        by_name = {f.name: f for f in self.fields}
-        fields = [by_name[name] for name in heart_data.FEATURES]
-        # Largest effects first, for all rows at once (stable: ties keep the features' order); only
-        # the ones shown are put into words.
-        tops = np.argsort(-np.abs(effects), axis=1, kind="stable")[:, :TOP_EFFECTS].tolist()
-        names, labels = [f.name for f in fields], [f.label for f in fields]
-        form = [(f.name, f.label) for f in self.fields]
+        if len(rows) == 1:
+            probability, row_effects = heart_model.score_row(model, rows[0])
+            probabilities, effects = [probability], [row_effects]
+            # Largest effects first (stable: ties keep the features' order), as argsort below.
+            tops = [sorted(range(len(row_effects)),
+                           key=lambda i: -abs(row_effects[i]))[:TOP_EFFECTS]]
+        else:
+            scored, measured = heart_model.score(model, rows)
+            # For all rows at once; only the effects shown are put into words.
+            tops = np.argsort(-np.abs(measured), axis=1,
+                              kind="stable")[:, :TOP_EFFECTS].tolist()
+            probabilities, effects = scored.tolist(), measured.tolist()
+        fields, names, labels, form = self._shown
         shown: dict[tuple[int, Any], str] = {}  # a batch repeats values: word each one once
         results = []
-        for row, p, row_effects, top in zip(rows, probabilities.tolist(), effects.tolist(), tops):
+        for row, p, row_effects, top in zip(rows, probabilities, effects, tops):
             explanation = []
             for i in top:
                 value = row.get(names[i])

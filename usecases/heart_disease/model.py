@@ -147,9 +147,9 @@ def score_compiled(model: HeartModel, compiled: CompiledLinear,
     the row as given, minus input j's part, plus the reference's part: the same probabilities
     the occluded batch gives, from one pass over the rows.
     """
-    reference = model.reference
     if len(rows) == 1:
         return score_one(model, compiled, rows[0])
+    reference = model.reference
     numbers = np.array([[row.get(name) for name in NUMBERS] for row in rows]
                        + [[reference[name] for name in NUMBERS]], dtype=float)
     codes = compiled.level_codes([[row.get(name) for name in CATEGORIES] for row in rows]
@@ -164,14 +164,33 @@ def score_compiled(model: HeartModel, compiled: CompiledLinear,
 
 def score_one(model: HeartModel, compiled: CompiledLinear,
               row: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-    """`score_compiled` of a single row, in plain Python (a web request's usual case)."""
-    reference = model.reference
+    """`score_compiled` of a single row, as arrays (see `score_row`)."""
+    probability, effects = score_row(model, row)
+    return np.array([probability]), np.array([effects])
+
+
+def score_row(model: HeartModel, row: dict[str, Any]) -> tuple[float, list[float]]:
+    """`score` of a single row, in plain Python (a web request's usual case): the probability
+    and each input's effect, in the order of FEATURES."""
+    compiled = getattr(model, "compiled", None)
+    if compiled is None:
+        probabilities, effects = score(model, [row])
+        return float(probabilities[0]), effects[0].tolist()
     given = compiled.shares_of_one([row.get(name) for name in NUMBERS],
                                    [row.get(name) for name in CATEGORIES], UNKNOWN)
-    at_reference = compiled.shares_of_one([reference[name] for name in NUMBERS],
-                                          [reference[name] for name in CATEGORIES], UNKNOWN)
     logit = compiled.intercept + sum(given)
     probability = logistic_of(logit)
-    effects = [probability - logistic_of(logit - part + other)
-               for part, other in zip(given, at_reference)]
-    return np.array([probability]), np.array([effects])
+    return probability, [probability - logistic_of(logit - part + other)
+                         for part, other in zip(given, _reference_shares(model, compiled))]
+
+
+def _reference_shares(model: HeartModel, compiled: CompiledLinear) -> list[float]:
+    """The reference patient's share of the logit per input; the same for every row, so worked
+    out once per loaded model."""
+    shares = model.__dict__.get("_reference_shares")
+    if shares is None:
+        reference = model.reference
+        shares = compiled.shares_of_one([reference[name] for name in NUMBERS],
+                                        [reference[name] for name in CATEGORIES], UNKNOWN)
+        model.__dict__["_reference_shares"] = shares
+    return shares
