@@ -1,0 +1,66 @@
+"""Storing predictions through each thread's own SQLite connection (the serving path)."""
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from registry import predictions, versions
+from registry.database import db, own_sqlite_connection
+from registry.models import Prediction
+
+LIMIT = sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER
+
+
+def rows(count: int) -> tuple[list[dict], list[dict]]:
+    inputs = [{"n": i, "text": f"input {i}"} for i in range(count)]
+    results = [{"output": i * 1.5, "summary": f"row {i}"} for i in range(count)]
+    return inputs, results
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 7, 10])
+def test_rows_are_stored_whole_in_order_in_statements_the_driver_allows(app, count):
+    """A batch goes in as multi-row INSERTs of as many rows as SQLite's limit on bound values
+    allows (3 here), and comes back in order under the ids record() returned."""
+    name = sorted(app.extensions["modelhub.usecases"])[0]
+    inputs, results = rows(count)
+    with app.app_context():
+        version = versions.production_version(name)
+        db.session.remove()  # no session in a transaction: the own connection writes
+        own = own_sqlite_connection()
+        before = own.connection.getlimit(LIMIT)
+        own.connection.setlimit(LIMIT, 3 * 11 + 5)  # room for 3 rows of 11 values
+        try:
+            ids = predictions.record(name, version.id, version.version, inputs, results,
+                                     latency_ms=2.5, source="batch")
+        finally:
+            own.connection.setlimit(LIMIT, before)
+        assert ids == list(range(ids[0], ids[0] + count))
+        stored = db.session.scalars(db.select(Prediction).where(Prediction.id.in_(ids))
+                                    .order_by(Prediction.id)).all()
+        assert [(p.inputs, p.output, p.summary, p.output_value, p.source, p.version)
+                for p in stored] == [(i, r["output"], r["summary"], r["output"], "batch",
+                                      version.version) for i, r in zip(inputs, results)]
+        assert predictions.count() == count
+
+
+def test_a_failed_statement_stores_none_of_the_batch(app):
+    """A row the database refuses rolls back the whole batch, rows written by the statements
+    before it included."""
+    name = sorted(app.extensions["modelhub.usecases"])[0]
+    with app.app_context():
+        version = versions.production_version(name)
+        good = (name, version.id, version.version, "2026-11-23 10:00:00.000000", "{}", "1.0",
+                "a row", 1.0, "batch", 1.0, None)
+        bad = (None,) + good[1:]  # usecase may not be null
+        db.session.remove()
+        own = own_sqlite_connection()
+        before = own.connection.getlimit(LIMIT)
+        own.connection.setlimit(LIMIT, 3 * 11)
+        try:
+            with pytest.raises(sqlite3.IntegrityError):
+                predictions._insert_own(own, [good] * 6 + [bad])  # the third statement fails
+            assert predictions._insert_own(own, [good] * 7) > 0  # and the connection still works
+        finally:
+            own.connection.setlimit(LIMIT, before)
+        assert predictions.count() == 7
