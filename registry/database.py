@@ -76,6 +76,10 @@ class OwnConnection:
     def __exit__(self, *_exc: object) -> None:
         fcntl.flock(self._queue, fcntl.LOCK_UN)
 
+    def close(self) -> None:
+        self.connection.close()
+        os.close(self._queue)
+
 
 def own_sqlite_connection(engine: Engine | None = None) -> OwnConnection | None:
     """This thread's own connection to the SQLite file of `engine` (by default the app's);
@@ -84,9 +88,14 @@ def own_sqlite_connection(engine: Engine | None = None) -> OwnConnection | None:
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
     connections = _own.__dict__.setdefault("connections", {})
-    key = (os.getpid(), url.database)
+    pid = os.getpid()
+    key = (pid, url.database)
     own = connections.get(key)
     if own is None:
+        # One database per thread at a time (a server has one; a test run makes many): close
+        # this process's connection to any other. A parent's, inherited by a fork, is left be.
+        for other in [k for k in connections if k[0] == pid]:
+            connections.pop(other).close()
         own = connections[key] = OwnConnection(url.database)
     return own
 

@@ -8,6 +8,7 @@ import pytest
 from registry import predictions, versions
 from registry.database import db, own_sqlite_connection
 from registry.models import Prediction
+from tests.conftest import migrated_app
 
 LIMIT = sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER
 
@@ -64,3 +65,16 @@ def test_a_failed_statement_stores_none_of_the_batch(app):
         finally:
             own.connection.setlimit(LIMIT, before)
         assert predictions.count() == 7
+
+
+def test_a_thread_keeps_one_own_connection_at_a_time(app, tmp_path):
+    """Storing into another database closes this thread's connection to the last one (a test
+    run opens hundreds of databases; their files must not stay open)."""
+    with app.app_context():
+        first = own_sqlite_connection()
+        assert own_sqlite_connection() is first  # kept while the database stays the same
+    with migrated_app(tmp_path / "other").app_context():
+        second = own_sqlite_connection()
+    assert second is not first
+    with pytest.raises(sqlite3.ProgrammingError):  # closed
+        first.connection.execute("SELECT 1")
