@@ -4,7 +4,8 @@ The standard library's encoder cost more than the model on a prediction's answer
 a 1,000-row batch's time went into writing its JSON. orjson writes the same JSON (UTF-8 instead
 of \\u escapes; NaN as null where the standard library would write invalid JSON). Dates keep
 Flask's format, and any value orjson refuses (a number beyond 64 bits, a float subclass such as
-numpy's) goes through Flask's provider unchanged, as do pretty-printed answers in debug mode.
+numpy's, a key that is not a string) goes through Flask's provider unchanged, as do
+pretty-printed answers in debug mode.
 """
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ import orjson
 from flask import Flask, Response
 from flask.json.provider import DefaultJSONProvider
 
-OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+# Not OPT_NON_STR_KEYS: it cost half as much again on every answer (2.4 ms against 1.3 ms for
+# a 1,000-row batch's). The rare answer with a number or date as a key goes the fallback way.
+OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME
 
 
 class JSONProvider(DefaultJSONProvider):
