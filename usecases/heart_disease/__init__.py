@@ -60,11 +60,11 @@ class HeartDisease(UseCase):
     @cached_property
     def _shown(self) -> tuple[list[Field], list[str], list[str], list[tuple[str, str]]]:
         """The fields in the model's order, their names and labels, and (name, label) of the
-        form's fields: what predict() needs to word an explanation."""
+        form's fields that may be left blank: what predict() needs to word an explanation."""
         by_name = {f.name: f for f in self.fields}
         fields = [by_name[name] for name in heart_data.FEATURES]
         return (fields, [f.name for f in fields], [f.label for f in fields],
-                [(f.name, f.label) for f in self.fields])
+                [(f.name, f.label) for f in self.fields if not f.required])
 
     def predict(self, model: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Probability of disease for each row, with the inputs that moved it most.
@@ -86,7 +86,7 @@ class HeartDisease(UseCase):
             tops = np.argsort(-np.abs(measured), axis=1,
                               kind="stable")[:, :TOP_EFFECTS].tolist()
             probabilities, effects = scored.tolist(), measured.tolist()
-        fields, names, labels, form = self._shown
+        fields, names, labels, optional = self._shown
         shown: dict[tuple[int, Any], str] = {}  # a batch repeats values: word each one once
         results = []
         for row, p, row_effects, top in zip(rows, probabilities, effects, tops):
@@ -99,7 +99,7 @@ class HeartDisease(UseCase):
                 explanation.append({"feature": labels[i], "value": text,
                                     "effect": row_effects[i]})
             likely = p >= 0.5
-            unknown = [label for name, label in form if row.get(name) is None]
+            unknown = [label for name, label in optional if row.get(name) is None]
             results.append({
                 "output": DISEASE if likely else NO_DISEASE,
                 "label": "Heart disease" if likely else "No heart disease",
