@@ -39,8 +39,8 @@ def record(usecase: str, version_id: int, version: int, inputs: list[dict[str, A
 _COLUMNS = ("usecase", "model_version_id", "version", "created_at", "inputs", "output", "summary",
             "latency_ms", "source", "output_value", "output_label")
 _ROW = f"({', '.join('?' * len(_COLUMNS))})"
-_INSERT = (f"INSERT INTO predictions ({', '.join(_COLUMNS)}) "  # nosec B608: constant names
-           f"VALUES {_ROW}")  # values are bound, never formatted
+# Constant column names and placeholders only: values are always bound, never formatted in.
+_INSERT = "INSERT INTO predictions ({}) VALUES {}".format(", ".join(_COLUMNS), _ROW)  # nosec B608
 
 
 @functools.lru_cache(maxsize=64)
