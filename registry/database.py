@@ -55,7 +55,7 @@ _own = threading.local()
 
 
 class OwnConnection:
-    """A thread's own driver connection to the app's SQLite file, and its place in the writers' queue.
+    """A thread's own driver connection to the app's SQLite file, and its turn among writers.
 
     For the one statement on every request's path, storing a prediction: checking a connection
     out of SQLAlchemy's pool and back cost a third of the write. Kept per process and thread
