@@ -11,6 +11,8 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 
+from registry import checkpoints
+
 # Named constraints, so Alembic's batch mode can alter them on SQLite.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -28,6 +30,9 @@ BUSY_TIMEOUT_MS = 15_000
 MMAP_BYTES = 256 * 1024 * 1024
 # Pages the WAL file may hold before a commit copies them back (4 KiB pages: about 16 MiB).
 CHECKPOINT_PAGES = 4000
+# The same for connections that store predictions, whose checkpoints a thread of their own makes
+# (registry.checkpoints); only if that thread fell far behind would a commit make one itself.
+BACKSTOP_CHECKPOINT_PAGES = 40_000
 
 
 @event.listens_for(Engine, "connect")
@@ -51,6 +56,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.close()
 
 
+def connect(path: str) -> sqlite3.Connection:
+    """A driver connection to the SQLite file at `path`, with every connection's settings."""
+    connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+    _sqlite_pragmas(connection, None)
+    return connection
+
+
 _own = threading.local()
 
 
@@ -66,11 +78,14 @@ class OwnConnection:
     workers kept meeting there and spent about 5% of their time asleep with work waiting. A
     lock the kernel hands over wakes the next writer the moment the last one lets go. Writers
     that do not queue here (the SQLAlchemy session) still meet SQLite's own lock, as before.
+
+    Its commits leave WAL checkpoints to the process's checkpointer of the database.
     """
 
     def __init__(self, path: str) -> None:
-        self.connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
-        _sqlite_pragmas(self.connection, None)
+        self.connection = connect(path)
+        self.connection.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_CHECKPOINT_PAGES}")
+        self.checkpoints = checkpoints.for_database(path, connect)
         # An open file description of our own: flock() then queues threads as well as processes.
         self._queue = os.open(f"{path}-writers", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
 
@@ -81,6 +96,7 @@ class OwnConnection:
 
     def __exit__(self, *_exc: object) -> None:
         fcntl.flock(self._queue, fcntl.LOCK_UN)
+        self.checkpoints.wrote()
 
     def close(self) -> None:
         self.connection.close()
