@@ -5,6 +5,7 @@ import fcntl
 import os
 import sqlite3
 import threading
+import weakref
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
@@ -88,6 +89,9 @@ class OwnConnection:
         self.checkpoints = checkpoints.for_database(path, connect)
         # An open file description of our own: flock() then queues threads as well as processes.
         self._queue = os.open(f"{path}-writers", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        # A thread that ends never closes its own connection (the development server answers
+        # each request in a new thread): both are released as its thread-local data goes.
+        self.close = weakref.finalize(self, _release, self.connection, self._queue, os.getpid())
 
     def __enter__(self) -> sqlite3.Connection:
         """`with own as connection:` writes with every other queued writer held off."""
@@ -98,9 +102,11 @@ class OwnConnection:
         fcntl.flock(self._queue, fcntl.LOCK_UN)
         self.checkpoints.wrote()
 
-    def close(self) -> None:
-        self.connection.close()
-        os.close(self._queue)
+
+def _release(connection: sqlite3.Connection, queue: int, owner: int) -> None:
+    if os.getpid() == owner:  # a forked child leaves its parent's connection be
+        connection.close()
+        os.close(queue)
 
 
 def own_sqlite_connection(engine: Engine | None = None) -> OwnConnection | None:

@@ -1,7 +1,9 @@
 """Storing predictions through each thread's own SQLite connection (the serving path)."""
 from __future__ import annotations
 
+import os
 import sqlite3
+import threading
 
 import pytest
 
@@ -78,3 +80,38 @@ def test_a_thread_keeps_one_own_connection_at_a_time(app, tmp_path):
     assert second is not first
     with pytest.raises(sqlite3.ProgrammingError):  # closed
         first.connection.execute("SELECT 1")
+
+
+def open_files(suffix: str) -> int:
+    """How many of this process's open files end with `suffix`."""
+    found = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            found += os.readlink(f"/proc/self/fd/{fd}").endswith(suffix)
+        except OSError:  # the listing's own descriptor, closed by now
+            pass
+    return found
+
+
+def test_threads_that_end_leave_no_file_open(app):
+    """The development server answers each request in a new thread, which never closes its own
+    connection: what the connection opened must close with the thread."""
+    name = sorted(app.extensions["modelhub.usecases"])[0]
+    inputs, results = rows(1)
+
+    def store() -> None:
+        with app.app_context():
+            version = versions.production_version(name)
+            db.session.remove()
+            predictions.record(name, version.id, version.version, inputs, results,
+                               latency_ms=1.0, source="api")
+
+    store()
+    before = open_files(".db-writers")
+    for _ in range(30):
+        thread = threading.Thread(target=store)
+        thread.start()
+        thread.join()
+    assert open_files(".db-writers") <= before + 1
+    with app.app_context():
+        assert predictions.count() == 31
