@@ -1,7 +1,7 @@
 """What every request needs from a fitted Recommender, converted once per loaded model.
 
 The model's arrays are shaped for training and evaluation; a request needs some in another
-type or layout (EASE's kernel in float64, a movie's raters as one row) and the catalogue as
+type or layout (EASE's X'K in float64, a movie's raters as one row) and the catalogue as
 Python objects. Converting on every request cost more than the scoring itself, so the
 conversions are made on a model's first request and kept beside it, not in it: artifacts do
 not change, and those trained before load as they always did.
@@ -23,7 +23,8 @@ class Prepared:
 
     fitted: tuple[object, ...]      # the learned state this was made from; a refit replaces it
     by_item: sp.csr_matrix | None   # EASE's X' (movies x users) in float64: a movie's raters
-    kernel: np.ndarray | None       # EASE's K in float64, as float64 profiles multiply it
+    user_kernel: np.ndarray | None  # X'K in float64, movies x users, 49 MB: `profile @ X'
+                                    # @ K` is the weighted sum of the profile's movies' rows
     item_kernel: np.ndarray | None  # 0 | X' K in float32, movies x (1 + users), 24 MB: the
                                     # first product of Ease.weights for every movie at once,
                                     # after a zero column for padding to pick
@@ -61,7 +62,8 @@ def _prepare(model: Recommender, fitted: tuple[object, ...]) -> Prepared:
     return Prepared(
         fitted=fitted,
         by_item=None if ease is None else by_item.astype(np.float64),
-        kernel=None if ease is None else ease.kernel.astype(np.float64),
+        user_kernel=None if ease is None else np.asarray(
+            by_item.astype(np.float64) @ ease.kernel.astype(np.float64)),
         item_kernel=None if ease is None else _zero_first(np.asarray(by_item @ ease.kernel)),
         raters=None if ease is None else _padded_raters(by_item),
         rater_counts=None if ease is None else np.diff(by_item.indptr),
