@@ -11,10 +11,11 @@ process and database, woken by their commits. It checkpoints in two steps:
 
 1. a passive checkpoint with no lock taken: the long part (copying pages, syncing), while
    writers go on appending;
-2. if writers appended meanwhile, a second passive checkpoint inside the writers' turn (the lock
-   file they queue on), which has only those few pages to copy. SQLite starts the WAL over from
-   its beginning only when every page in it has been copied back: under steady writes, step 1
-   alone never gets there, and the file would grow without end.
+2. once the WAL holds RESTART_PAGES or more, a second passive checkpoint inside the writers'
+   turn (the lock file they queue on), which has only the pages of the commits made meanwhile
+   to copy. SQLite starts the WAL over from its beginning only when every page in it has been
+   copied back: under steady writes, step 1 alone never gets there, and the file would grow
+   without end. (With no writer in the way, the next commit starts it over after step 1.)
 
 A writer's own SQLite autocheckpoint stays on at a far larger size, in case this thread is ever
 kept from its work.
@@ -38,6 +39,9 @@ log = logging.getLogger(__name__)
 GATHER_SECONDS = 0.2
 # A thread with no commit to follow for this long ends; the next commit starts another.
 IDLE_SECONDS = 10.0
+# WAL pages (4 KiB) from which a round holds writers off to let the WAL start over: about 16 MiB,
+# every ~0.2 s under full load from both workers together, rather than every round of each.
+RESTART_PAGES = 4000
 
 
 class Checkpointer:
@@ -109,13 +113,14 @@ class Checkpointer:
             busy, frames, _ = _passive(connection)
             if busy or frames <= 0:
                 return  # another process is checkpointing this database, or nothing to do
-            # The pages it reports copied are those in the WAL when it began; commits made since
-            # are copied here, with writers held off, so that the WAL can start over.
-            fcntl.flock(queue, fcntl.LOCK_EX)
-            try:
-                _passive(connection)
-            finally:
-                fcntl.flock(queue, fcntl.LOCK_UN)
+            if frames >= RESTART_PAGES:
+                # The pages it reports copied are those in the WAL when it began; commits made
+                # since are copied here, with writers held off, so that the WAL can start over.
+                fcntl.flock(queue, fcntl.LOCK_EX)
+                try:
+                    _passive(connection)
+                finally:
+                    fcntl.flock(queue, fcntl.LOCK_UN)
             self.checkpoints += 1
         except sqlite3.OperationalError as exc:  # e.g. locked for longer than the busy timeout
             log.warning("WAL checkpoint of %s skipped: %s", self.path, exc)

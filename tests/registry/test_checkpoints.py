@@ -1,6 +1,7 @@
 """WAL checkpoints made by a thread of their own, not by the commits that store predictions."""
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 import threading
@@ -74,6 +75,7 @@ def test_under_steady_writes_the_wal_starts_over_instead_of_growing(own, databas
     everything is copied: with commits arriving all the time, the round's second step (in the
     writers' turn) is what lets it start over; without it the file would grow with every row."""
     monkeypatch.setattr(checkpoints, "GATHER_SECONDS", 0.05)
+    monkeypatch.setattr(checkpoints, "RESTART_PAGES", 50)
     commits = 0
     began = time.monotonic()
     while time.monotonic() - began < 2.0 or own.checkpoints.checkpoints < 5:
@@ -84,6 +86,19 @@ def test_under_steady_writes_the_wal_starts_over_instead_of_growing(own, databas
     with connect(database) as reader:
         assert reader.execute("SELECT count(*) FROM t").fetchone()[0] == commits
     reader.close()
+
+
+def test_a_small_wal_is_checkpointed_without_holding_writers_off(own, database, monkeypatch):
+    """Only a WAL worth starting over (RESTART_PAGES) makes a round wait for the writers' turn."""
+    monkeypatch.setattr(checkpoints, "GATHER_SECONDS", 0.01)
+    store(own, 10)
+    turn = os.open(f"{database}-writers", os.O_RDWR)
+    try:
+        fcntl.flock(turn, fcntl.LOCK_EX)  # a writer in its turn, for as long as this takes
+        wait_for(lambda: own.checkpoints.checkpoints >= 1)
+        assert file_size(database) > 10 * len(ROW)  # copied back all the same
+    finally:
+        os.close(turn)
 
 
 def test_readers_see_every_commit_while_checkpoints_run(own, database, monkeypatch):
