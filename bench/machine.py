@@ -52,7 +52,10 @@ def software_lines(wrk: str) -> list[str]:
 
 
 def commit() -> str:
-    """The checked-out commit, marked when the work tree has changes (read-only git calls)."""
+    """The checked-out commit, marked when the work tree has changes (read-only git calls).
+
+    BENCHMARKS.md itself does not count: the run before this one may have rewritten it.
+    """
     def git(*args: str) -> str:
         result = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
         return result.stdout.strip() if result.returncode == 0 else ""
@@ -60,7 +63,7 @@ def commit() -> str:
     head = git("rev-parse", "HEAD")
     if not head:
         return "unknown (not a git checkout)"
-    dirty = git("status", "--porcelain", "--untracked-files=no")
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!BENCHMARKS.md")
     return head + (" with uncommitted changes" if dirty else "")
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import load, report, training
+from bench import load, machine, report, training
 from bench.http_load import Stored
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -156,3 +156,22 @@ def test_unmeasured_target_is_neither_pass_nor_miss():
 def test_stored_check_allows_only_requests_still_in_flight(stored, ok):
     # 10 answers over 2 connections: up to 2 more rows from requests wrk stopped waiting for.
     assert Stored("x", 2, answered=10, stored=stored, slack=2).ok is ok
+
+
+def test_commit_is_marked_by_changes_other_than_the_report(tmp_path, monkeypatch):
+    """A rerun finds BENCHMARKS.md rewritten by the run before it: that alone is not a change
+    to the code measured."""
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+                       cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "BENCHMARKS.md").write_text("old run\n")
+    (tmp_path / "code.py").write_text("x = 1\n")
+    git("add", ".")
+    git("commit", "-q", "-m", "start")
+    monkeypatch.setattr(machine, "ROOT", tmp_path)
+    (tmp_path / "BENCHMARKS.md").write_text("new run\n")
+    assert not machine.commit().endswith("with uncommitted changes")
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert machine.commit().endswith("with uncommitted changes")
