@@ -57,13 +57,14 @@ def prepared(model: Recommender) -> Prepared:
 def _prepare(model: Recommender, fitted: tuple[object, ...]) -> Prepared:
     ease, factors = model.ease_, model.item_factors_
     by_item = None if ease is None else ease.interactions.T.tocsr()
+    by_item64 = None if ease is None else by_item.astype(np.float64)
     tie = 1e-6 * model.popularity_ / max(model.popularity_.max(), 1.0)
     ids, years = model.movie_ids_.tolist(), model.years_.tolist()
     return Prepared(
         fitted=fitted,
-        by_item=None if ease is None else by_item.astype(np.float64),
+        by_item=by_item64,
         user_kernel=None if ease is None else np.asarray(
-            by_item.astype(np.float64) @ ease.kernel.astype(np.float64)),
+            by_item64 @ ease.kernel.astype(np.float64)),
         item_kernel=None if ease is None else _zero_first(np.asarray(by_item @ ease.kernel)),
         raters=None if ease is None else _padded_raters(by_item),
         rater_counts=None if ease is None else np.diff(by_item.indptr),
