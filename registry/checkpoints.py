@@ -81,7 +81,7 @@ class Checkpointer:
         try:
             connection = self._connect(self.path)
             connection.execute("PRAGMA wal_autocheckpoint=0")  # this connection only reads
-            queue = os.open(f"{self.path}-writers", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            queue = writers_queue(self.path)
             while self._next_round():
                 self._round(connection, queue)
         except Exception:  # the next commit starts another thread; never let one die silently
@@ -124,6 +124,12 @@ class Checkpointer:
             self.checkpoints += 1
         except sqlite3.OperationalError as exc:  # e.g. locked for longer than the busy timeout
             log.warning("WAL checkpoint of %s skipped: %s", self.path, exc)
+
+
+def writers_queue(path: str) -> int:
+    """The lock file beside the database that writers take turns on, as an open file
+    description of the caller's own: flock() then queues threads as well as processes."""
+    return os.open(f"{path}-writers", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
 
 
 def _passive(connection: sqlite3.Connection) -> tuple[int, int, int]:

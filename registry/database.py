@@ -91,8 +91,7 @@ class OwnConnection:
         # way).
         self.connection.execute("PRAGMA mmap_size=0")
         self.checkpoints = checkpoints.for_database(path, connect)
-        # An open file description of our own: flock() then queues threads as well as processes.
-        self._queue = os.open(f"{path}-writers", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        self._queue = checkpoints.writers_queue(path)
         # A thread that ends never closes its own connection (the development server answers
         # each request in a new thread): both are released as its thread-local data goes.
         self.close = weakref.finalize(self, _release, self.connection, self._queue, os.getpid())
