@@ -1,0 +1,16 @@
+"""Throwaway servers on loopback for the tests, the benchmark and the multi-host rehearsal.
+
+PostgreSQL (Debian's `postgresql`), Redis (Debian's `redis-server`) and an S3 API (moto's
+standalone server, the one stand-in: no S3 server installs on these machines). Each runs from a
+folder of its own under the system's temporary directory, on a free loopback port, and is
+stopped and removed with that folder when its owner is done. `scripts/install-services` installs
+the Debian packages when they are missing; nothing here installs or downloads anything.
+"""
+from __future__ import annotations
+
+from devservices.base import ServiceError
+from devservices.postgres import PostgresServer
+from devservices.redis import RedisServer
+from devservices.s3 import S3Server
+
+__all__ = ["PostgresServer", "RedisServer", "S3Server", "ServiceError"]
