@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app portal
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: setup browser run serve test db clean
+.PHONY: setup browser services run serve test db clean
 
 # Rebuild the environment when the requirements or the entry points change.
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -32,8 +32,17 @@ serve: db
 browser:
 	scripts/install-browser
 
-test: setup browser
+# PostgreSQL and Redis for the tests (each test session starts its own, in a throwaway folder).
+services:
+	scripts/install-services
+
+# The whole suite on the embedded default (SQLite), then everything that touches the registry's
+# SQL again on PostgreSQL: the registry, the API, the history, the reliability and browser tests.
+PG_TESTS ?= tests/registry tests/test_migrations.py tests/api tests/portal/test_history.py \
+	tests/reliability tests/e2e
+test: setup browser services
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --database postgresql $(PG_TESTS) $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -49,10 +49,9 @@ def samples(app: Flask, per_usecase: int = 200) -> dict[str, list[Sample]]:
             results = usecase.predict(model, rows)
             out[name] = []
             for values, result in zip(rows, results):
-                reduced = reduce_output(result["output"])
+                value, label = reduce_output(result["output"])
                 out[name].append((json.dumps(values), json.dumps(result["output"]),
-                                  str(result.get("summary", ""))[:300],
-                                  reduced["output_value"], reduced["output_label"]))
+                                  str(result.get("summary", ""))[:300], value, label))
     return out
 
 

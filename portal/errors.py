@@ -6,6 +6,9 @@ from flask import Flask, render_template
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from portal.api import errors as api_errors
+from registry.database import db, unavailable
+
+RETRY_AFTER_SECONDS = 2
 
 
 def init_app(app: Flask) -> None:
@@ -16,16 +19,18 @@ def init_app(app: Flask) -> None:
             return api_errors.from_http_exception(error)
         return render_template("errors/error.html", error=error), error.code
 
-    @app.errorhandler(sa.exc.OperationalError)
-    def database_busy(error: sa.exc.OperationalError):
-        """The database stayed locked past the busy timeout: try again soon, not a crash."""
-        if "locked" not in str(error.orig) and "busy" not in str(error.orig):
+    @app.errorhandler(sa.exc.DBAPIError)
+    @app.errorhandler(sa.exc.TimeoutError)
+    def database_unavailable(error: sa.exc.SQLAlchemyError):
+        """The database is busy, restarting or unreachable: try again soon, not a crash."""
+        if not unavailable(error):
             raise error
-        from registry.database import db
-
-        db.session.rollback()
-        busy = ServiceUnavailable("The database is busy; please try again in a moment.")
-        response = http_error(busy)
-        response = app.make_response(response)
-        response.headers["Retry-After"] = "2"
+        try:
+            db.session.rollback()
+        except sa.exc.SQLAlchemyError:  # the connection is gone; the pool replaces it
+            pass
+        busy = ServiceUnavailable("The database is busy or unreachable; please try again in "
+                                  "a moment.")
+        response = app.make_response(http_error(busy))
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response

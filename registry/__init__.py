@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Flask
 from flask_migrate import Migrate
 
-from registry.database import db
+from registry.database import db, engine_options
 
 migrate = Migrate()
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -17,6 +17,9 @@ def init_app(app: Flask) -> None:
     from registry import cli, models  # noqa: F401  (models: tables known to Alembic)
     from registry.serving import ModelCache
 
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = (
+        engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+        | app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     app.extensions["modelhub.models"] = ModelCache(app)

@@ -1,18 +1,20 @@
-"""The SQLAlchemy handle and the SQLite settings every connection gets."""
+"""The SQLAlchemy handle, engine settings by database, and telling a busy database from a bug.
+
+Every service speaks portable SQLAlchemy and runs on SQLite and PostgreSQL alike. SQLite's
+speed-ups live in `registry.sqlite`, switched on by the engine's dialect (see `sqlite_fast_paths`).
+"""
 from __future__ import annotations
 
-import fcntl
-import os
-import sqlite3
-import threading
-import weakref
+import json
 from datetime import UTC, datetime
+from typing import Any
 
+import orjson
+import sqlalchemy as sa
+from flask import current_app
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
-
-from registry import checkpoints
 
 # Named constraints, so Alembic's batch mode can alter them on SQLite.
 NAMING = {
@@ -25,110 +27,78 @@ NAMING = {
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
 
-# How long a connection waits for another writer before SQLite reports "database is locked".
-BUSY_TIMEOUT_MS = 15_000
-# How much of the database file each connection maps into memory (address space, not RAM).
-MMAP_BYTES = 256 * 1024 * 1024
-# Pages the WAL file may hold before a commit copies them back (4 KiB pages: about 16 MiB).
-CHECKPOINT_PAGES = 4000
-# The same for connections that store predictions, whose checkpoints a thread of their own makes
-# (registry.checkpoints); only if that thread fell far behind would a commit make one itself.
-BACKSTOP_CHECKPOINT_PAGES = 40_000
+# SQLite result codes (the low byte of the extended code) that mean "another writer holds it".
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+# SQLSTATE classes and codes of a database that is down, restarting, overloaded or in the way of
+# this transaction: the request may succeed if tried again.
+_TRANSIENT_CLASSES = ("08", "53", "57")  # connection exception, resources, operator intervention
+_TRANSIENT_STATES = ("40001", "40P01", "55P03")  # serialization, deadlock, lock not available
+
+
+def json_text(value: Any) -> str:
+    """JSON as every column stores it: compact, UTF-8 kept; orjson is ten times json's speed."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # e.g. a whole number beyond 64 bits
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def engine_options(uri: str) -> dict[str, Any]:
+    """SQLAlchemy engine settings for the database at `uri`."""
+    options: dict[str, Any] = {"json_serializer": json_text}
+    if sa.engine.make_url(uri).get_backend_name() != "sqlite":
+        # A server may restart: test each pooled connection before use, so that the first
+        # request after a restart does not get a dead one.
+        options["pool_pre_ping"] = True
+    return options
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """WAL lets readers and one writer work side by side; the busy timeout makes writers queue."""
+def _connection_settings(dbapi_connection, _record) -> None:
+    """Per-connection settings: SQLite's (WAL, busy timeout...) live with its fast paths."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cursor = dbapi_connection.cursor()
-        # The timeout first: switching a new database to WAL needs a lock of its own.
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; a crash loses no commit
-        # Pages of the database file read through a memory map, not a read() and a copy each
-        # (the history's readers; OwnConnection, the writer, turns it off).
-        cursor.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
-        # A checkpoint (copying the WAL's pages back and two fsyncs, ~1 ms each here) falls on
-        # whichever commit passes this size; at SQLite's default of 1,000 pages that was every
-        # ~125 stored predictions, or every ~5 batches of 1,000 rows.
-        cursor.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
-        cursor.close()
+        from registry.sqlite import connections
+
+        connections.configure(dbapi_connection)
 
 
-def connect(path: str) -> sqlite3.Connection:
-    """A driver connection to the SQLite file at `path`, with every connection's settings."""
-    connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
-    _sqlite_pragmas(connection, None)
-    return connection
-
-
-_own = threading.local()
-
-
-class OwnConnection:
-    """A thread's own driver connection to the app's SQLite file, and its turn among writers.
-
-    For the one statement on every request's path, storing a prediction: checking a connection
-    out of SQLAlchemy's pool and back cost a third of the write. Kept per process and thread
-    (sqlite3 connections are neither fork- nor thread-safe), with the pool's settings.
-
-    Writers queue on a lock file next to the database before they write. When SQLite finds its
-    write lock taken it sleeps (1 ms, then 2, 5, 10 ...) and tries again; under load two
-    workers kept meeting there and spent about 5% of their time asleep with work waiting. A
-    lock the kernel hands over wakes the next writer the moment the last one lets go. Writers
-    that do not queue here (the SQLAlchemy session) still meet SQLite's own lock, as before.
-
-    Its commits leave WAL checkpoints to the process's checkpointer of the database.
-    """
-
-    def __init__(self, path: str) -> None:
-        self.connection = connect(path)
-        self.connection.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_CHECKPOINT_PAGES}")
-        # Every commit of the other worker empties this connection's page cache, so each
-        # insert reads its pages again. Through the memory map that took longer: two processes
-        # taking turns, 98 us per INSERT with it, 71 us without (one process alone: 40 either
-        # way).
-        self.connection.execute("PRAGMA mmap_size=0")
-        self.checkpoints = checkpoints.for_database(path, connect)
-        self._queue = checkpoints.writers_queue(path)
-        # A thread that ends never closes its own connection (the development server answers
-        # each request in a new thread): both are released as its thread-local data goes.
-        self.close = weakref.finalize(self, _release, self.connection, self._queue, os.getpid())
-
-    def __enter__(self) -> sqlite3.Connection:
-        """`with own as connection:` writes with every other queued writer held off."""
-        fcntl.flock(self._queue, fcntl.LOCK_EX)
-        return self.connection
-
-    def __exit__(self, *_exc: object) -> None:
-        fcntl.flock(self._queue, fcntl.LOCK_UN)
-        self.checkpoints.wrote()
-
-
-def _release(connection: sqlite3.Connection, queue: int, owner: int) -> None:
-    if os.getpid() == owner:  # a forked child leaves its parent's connection be
-        connection.close()
-        os.close(queue)
-
-
-def own_sqlite_connection(engine: Engine | None = None) -> OwnConnection | None:
-    """This thread's own connection to the SQLite file of `engine` (by default the app's);
-    None for other databases."""
+def sqlite_fast_paths(engine: Engine | None = None) -> bool:
+    """Whether the SQLite-only speed-ups apply: the engine is SQLite on a file, and the
+    SQLITE_FAST_PATHS setting (on by default; tests turn it off to check the portable path)."""
     url = (engine or db.engine).url
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-        return None
-    connections = _own.__dict__.setdefault("connections", {})
-    pid = os.getpid()
-    key = (pid, url.database)
-    own = connections.get(key)
-    if own is None:
-        # One database per thread at a time (a server has one; a test run makes many): close
-        # this process's connection to any other. A parent's, inherited by a fork, is left be.
-        for other in [k for k in connections if k[0] == pid]:
-            connections.pop(other).close()
-        own = connections[key] = OwnConnection(url.database)
-    return own
+    return (url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+            and bool(current_app.config.get("SQLITE_FAST_PATHS", True)))
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether a database error means "busy or unreachable, try again" rather than a bug.
+
+    Told by the driver's error code and class: SQLite's BUSY and LOCKED, PostgreSQL's SQLSTATE
+    for lost connections, shutdowns, lack of resources, deadlocks and serialization failures, a
+    connection psycopg could not make (it has no SQLSTATE), and a full connection pool.
+    """
+    if isinstance(error, sa.exc.TimeoutError):  # no pooled connection came free in time
+        return True
+    if not isinstance(error, sa.exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    orig = error.orig
+    code = getattr(orig, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    state = getattr(orig, "sqlstate", None)
+    if state:
+        return state[:2] in _TRANSIENT_CLASSES or state in _TRANSIENT_STATES
+    return isinstance(orig, _psycopg_operational())
+
+
+def _psycopg_operational() -> type[BaseException]:
+    try:
+        import psycopg
+    except ImportError:  # psycopg is only needed for PostgreSQL
+        return ()  # type: ignore[return-value]
+    return psycopg.OperationalError
 
 
 def utcnow() -> datetime:

@@ -1,12 +1,12 @@
 """Fixtures in the Flask style: apps on temporary instance folders, a client, a CLI runner.
 
 Training the four use cases is the slow part, so it happens once per test session into a template
-instance folder; each test that needs trained models gets its own copy of that folder.
+instance folder; each test that needs trained models gets its own copy of that folder (and of its
+database, with `--database postgresql`: see tests/databases.py).
 """
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,21 +15,62 @@ from sklearn.dummy import DummyRegressor
 
 from portal import create_app
 from registry import versions
+from tests.databases import CURRENT as databases, KINDS
 
 # A developer's own settings must not leak into the tests.
 for _key in [k for k in os.environ if k.startswith("MODELHUB_")]:
     del os.environ[_key]
 
 
+def pytest_addoption(parser) -> None:
+    parser.addoption("--database", choices=KINDS, default="sqlite",
+                     help="the registry database of the tests' apps (default: sqlite)")
+
+
+def pytest_configure(config) -> None:
+    databases.kind = config.getoption("--database")
+    config.addinivalue_line("markers", "sqlite_only: tests of SQLite's own speed-ups")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    if databases.kind != "sqlite":
+        skip = pytest.mark.skip(reason="tests a speed-up used on SQLite only")
+        for item in items:
+            if item.get_closest_marker("sqlite_only"):
+                item.add_marker(skip)
+
+
+def pytest_unconfigure(config) -> None:
+    databases.close()
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_databases():
+    """Close the connections of the apps a test made and drop the PostgreSQL databases it made,
+    once it is done (hundreds of copies would fill the disk and the server's connections)."""
+    apps, made = len(databases.apps), len(databases.made)
+    yield
+    databases.release_since(apps, made)
+
+
+def copy_instance(template: Path, folder: Path) -> Path:
+    """A private copy of an instance folder (database, artifacts, secret key)."""
+    return databases.copy_instance(Path(template), Path(folder))
+
+
 def make_app(instance: Path, **config):
     """An app whose database, artifacts and secret key all live in `instance`."""
     settings = {"TESTING": True, "INSTANCE_PATH": str(instance), "MODEL_CACHE_SECONDS": 0,
                 "WTF_CSRF_ENABLED": False, "FREEZE_HEAP_ON_MODEL_LOAD": False} | config
-    return create_app(settings)
+    app = create_app(settings)
+    databases.apps.append(app)
+    return app
 
 
-def migrated_app(instance: Path, **config):
-    app = make_app(instance, **config)
+def migrated_app(instance: Path, kind: str | None = None, **config):
+    """An app on a new instance folder whose new, empty registry the migrations built (on the
+    run's kind of database, unless `kind` names one)."""
+    app = make_app(databases.new_instance(Path(instance), kind), **config)
     with app.app_context():
         upgrade()
     return app
@@ -48,9 +89,7 @@ def trained_instance(tmp_path_factory) -> Path:
 @pytest.fixture
 def app(trained_instance, tmp_path):
     """An app with all use cases trained, on its own copy of the trained instance folder."""
-    folder = tmp_path / "instance"
-    shutil.copytree(trained_instance, folder)
-    app = make_app(folder)
+    app = make_app(copy_instance(trained_instance, tmp_path / "instance"))
     # The copied database names artifacts relative to the artifact dir, so they resolve here.
     yield app
 

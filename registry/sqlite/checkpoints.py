@@ -1,4 +1,5 @@
-"""WAL checkpoints in a thread of their own, off the path of the request that stores a prediction.
+"""SQLite only: WAL checkpoints in a thread of their own, off the path of the request that
+stores a prediction.
 
 In WAL mode a commit appends pages to the `-wal` file; a checkpoint copies them back into the
 database file and syncs both. SQLite runs one inside whichever commit passes

@@ -1,6 +1,5 @@
 """One error shape for the API (and pages for people): malformed, too large, wrong type, unknown
 routes and methods, and the safety net for a bug."""
-import shutil
 
 import pytest
 
@@ -9,7 +8,7 @@ from registry import serving
 from usecases import discover
 
 from tests.api.conftest import assert_error
-from tests.conftest import make_app
+from tests.conftest import copy_instance, make_app
 
 NAME = sorted(discover())[0]
 PREDICT = f"/api/v1/usecases/{NAME}/predict"
@@ -99,8 +98,7 @@ def test_a_bug_answers_the_json_shape_not_a_page(app, monkeypatch):
 
 
 def test_the_api_needs_no_csrf_token_while_forms_do(app, tmp_path):
-    folder = tmp_path / "csrf-instance"
-    shutil.copytree(app.instance_path, folder)
+    folder = copy_instance(app.instance_path, tmp_path / "csrf-instance")
     protected = make_app(folder, WTF_CSRF_ENABLED=True).test_client()
     example = next(iter(protected.application.extensions["modelhub.usecases"][NAME]
                         .examples.values()))

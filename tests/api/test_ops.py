@@ -1,6 +1,5 @@
 """Liveness, readiness and metrics, outside /api/v1."""
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -12,7 +11,7 @@ from registry import jobs, versions
 from usecases import discover
 
 from tests.api.conftest import assert_documented
-from tests.conftest import make_app
+from tests.conftest import copy_instance, make_app
 
 NAMES = sorted(discover())
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,8 +113,7 @@ def form_value(value):
 
 
 def test_each_app_has_its_own_metrics(app, tmp_path):
-    folder = tmp_path / "second"
-    shutil.copytree(app.instance_path, folder)
+    folder = copy_instance(app.instance_path, tmp_path / "second")
     first, second = app.test_client(), make_app(folder).test_client()
     first.get("/healthz")
     found = samples(second)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import make_app
+from tests.conftest import copy_instance, make_app
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -19,8 +19,7 @@ SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", "test-artifacts/screenshots"
 @pytest.fixture(scope="module")
 def live_portal(trained_instance, tmp_path_factory):
     """The portal served by a real HTTP server in a thread, on its own copy of the instance."""
-    folder = tmp_path_factory.mktemp("e2e") / "instance"
-    shutil.copytree(trained_instance, folder)
+    folder = copy_instance(trained_instance, tmp_path_factory.mktemp("e2e") / "instance")
     app = make_app(folder, WTF_CSRF_ENABLED=True, TESTING=False)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -1,7 +1,10 @@
-"""The history's CSV export, line by line, against the stored rows and Python's csv module."""
+"""The history's CSV export, line by line, against the stored rows and Python's csv module.
+
+Each test runs the portable export, and on SQLite the SQLite-only one too: both must write the
+same lines.
+"""
 import csv
 import io
-import json
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -9,13 +12,15 @@ import sqlalchemy as sa
 
 from registry import history
 from registry.database import db
+from registry.models import Prediction
 from tests.conftest import register_dummy
+from tests.databases import CURRENT as databases
 
 # A cell starting with one of these gets a leading quote (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 NOON = datetime(2026, 3, 10, 12, 0, 0, 123456)
 
-# (summary, output, inputs): quotes, commas, line breaks, formula starts, unicode, a NUL,
+# (summary, output, inputs): quotes, commas, line breaks, formula starts, unicode, a NUL in JSON,
 # numbers stored as numbers (negative ones look like formulas), JSON null, true and lists.
 TRICKY = [
     ('He said "hi", then left', '"a, b"', {"note": 'say "cheese"'}),
@@ -28,17 +33,21 @@ TRICKY = [
     ("\rreturned", {"k": '"v"'}, {"emoji": "😀", "accent": "Amélie"}),
     ("Ünïcödé ✓ 日本語", "naïve", {"quote": '"', "comma": ",", "both": '",'}),
     ("", "", {"empty": ""}),
-    ("with a NUL \x00 inside", "x\x00y", {"nul": "\x00"}),
-    ('-"\x00", a NUL after a formula start and a quote', 7, {}),
+    ("a NUL in the JSON", "x\x00y", {"nul": "\x00"}),
+    ('-", a formula start and a quote', 7, {}),
     ('"', '""', {'"': '"'}),
     ("1e5", 1e20, {"big": 12345678901234567890}),
 ]
-# Latencies as SQLite rounds and writes them: halves, whole numbers, tiny and huge ones.
-LATENCIES = [2.675, 12.0, 0.0004, 8.90036708406589, 1e20, 123456789.0005, 0.5, 1e-9, 15.2375]
+# Latencies as stored (to the microsecond): halves, whole numbers, tiny and large ones.
+LATENCIES = [2.675, 12.0, 0.0, 8.9, 1e9, 123456.001, 0.5, 0.001, 15.238]
 
 
-@pytest.fixture
-def app(empty_app):
+@pytest.fixture(params=[True, False], ids=["fast-paths", "portable"])
+def app(empty_app, request):
+    """An app with two use cases' versions; its export by the SQLite-only code or not."""
+    if request.param and databases.kind != "sqlite":
+        pytest.skip("the SQLite-only export runs on SQLite only")
+    empty_app.config["SQLITE_FAST_PATHS"] = request.param
     with empty_app.app_context():
         register_dummy("toy")
         register_dummy("other")
@@ -46,16 +55,15 @@ def app(empty_app):
 
 
 def store(rows: list[dict]) -> None:
-    """Insert predictions as the driver writes them: JSON text, microsecond timestamps."""
-    db.session.execute(sa.text(
-        "INSERT INTO predictions (usecase, model_version_id, version, created_at, inputs, output,"
-        " summary, output_value, output_label, latency_ms, source) VALUES (:usecase,"
-        " (SELECT id FROM model_versions WHERE usecase = :usecase), 1, :created_at, :inputs,"
-        " :output, :summary, NULL, NULL, :latency_ms, :source)"),
-        [{"usecase": "toy", "source": "api", "latency_ms": 1.5, **r,
-          "created_at": r.get("created_at", NOON).isoformat(" ", "microseconds"),
-          "inputs": json.dumps(r.get("inputs", {}), ensure_ascii=False),
-          "output": json.dumps(r.get("output"), ensure_ascii=False)} for r in rows])
+    """Insert predictions as values, with the columns' defaults filled in."""
+    versions = dict(db.session.execute(sa.text("SELECT usecase, id FROM model_versions")).all())
+    defaults = {"usecase": "toy", "source": "api", "latency_ms": 1.5, "created_at": NOON,
+                "inputs": {}, "output": None, "version": 1, "output_value": None,
+                "output_label": None}
+    values = [defaults | row for row in rows]
+    for row in values:
+        row["model_version_id"] = versions[row["usecase"]]
+    db.session.execute(Prediction.__table__.insert(), values)
     db.session.commit()
 
 
@@ -63,14 +71,15 @@ def neutral(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def expected_cells(where: str = "1 = 1") -> list[list[str]]:
-    """The stored rows, newest first, as the export's cells: texts as SQLite gives them."""
-    rows = db.session.execute(sa.text(
-        "SELECT id, created_at, usecase, version, source, summary, CAST(output AS TEXT),"
-        " CAST(inputs AS TEXT), CAST(round(latency_ms, 3) AS TEXT) FROM predictions"
-        f" WHERE {where} ORDER BY created_at DESC, id DESC")).all()
-    return [[str(i), created.replace(" ", "T"), usecase, str(version), source, neutral(summary),
-             neutral(output), neutral(inputs), latency]
+def expected_cells(filters=history.HistoryFilter()) -> list[list[str]]:
+    """The stored rows, newest first, as the export's cells (JSON as the database keeps it)."""
+    rows = db.session.execute(filters.where(sa.select(
+        Prediction.id, Prediction.created_at, Prediction.usecase, Prediction.version,
+        Prediction.source, Prediction.summary, sa.cast(Prediction.output, sa.Text),
+        sa.cast(Prediction.inputs, sa.Text), Prediction.latency_ms))
+        .order_by(Prediction.created_at.desc(), Prediction.id.desc())).all()
+    return [[str(i), created.strftime("%Y-%m-%dT%H:%M:%S.%f"), usecase, str(version), source,
+             neutral(summary), neutral(output), neutral(inputs), "%.3f" % latency]
             for i, created, usecase, version, source, summary, output, inputs, latency in rows]
 
 
@@ -100,9 +109,10 @@ def test_tricky_values_are_quoted_doubled_and_neutralised_line_by_line(app):
     # A JSON string starts with its quote, so no spreadsheet reads it as a formula.
     assert by_summary["'=HYPERLINK(\"http://evil.example\",\"x\")"][6] == '"=1+1"'
     assert by_summary["'+1"][6] == "'-3.5" and by_summary["'-2"][6] == "42"
-    assert by_summary["with a NUL \x00 inside"][6] == '"x\\u0000y"'
+    assert by_summary["a NUL in the JSON"][6] == '"x\\u0000y"'
     assert by_summary["line one\nline two\r\nline three"][6] == "null"
-    assert [row[8] for row in cells][-5:] == ["1.0e+20", "8.9", "0.0", "12.0", "2.675"]
+    assert [row[8] for row in cells][-5:] == ["1000000000.000", "8.900", "0.000", "12.000",
+                                              "2.675"]
 
 
 def test_order_is_newest_first_with_ties_by_id_even_when_ids_disagree_with_time(app):
@@ -127,16 +137,14 @@ def test_chunks_hold_whole_lines_and_add_up_to_the_export(app):
         assert len(list(csv.reader(io.StringIO(chunk, newline="")))) in (3, 1)
 
 
-@pytest.mark.parametrize(("filters", "where"), [
-    (history.HistoryFilter(usecase="other"), "usecase = 'other'"),
-    (history.HistoryFilter(source="batch"), "source = 'batch'"),
-    (history.HistoryFilter(version=2), "version = 2"),
-    (history.HistoryFilter(since=date(2026, 3, 11), until=date(2026, 3, 11)),
-     "created_at >= '2026-03-11' AND created_at < '2026-03-12'"),
-    (history.HistoryFilter(usecase="toy", source="api", until=date(2026, 3, 10)),
-     "usecase = 'toy' AND source = 'api' AND created_at < '2026-03-11'"),
+@pytest.mark.parametrize(("filters", "count"), [
+    (history.HistoryFilter(usecase="other"), 6),
+    (history.HistoryFilter(source="batch"), 6),
+    (history.HistoryFilter(version=2), 4),
+    (history.HistoryFilter(since=date(2026, 3, 11), until=date(2026, 3, 11)), 4),
+    (history.HistoryFilter(usecase="toy", source="api", until=date(2026, 3, 10)), 1),
 ])
-def test_filters_pick_the_exported_lines(app, filters, where):
+def test_filters_pick_the_exported_lines(app, filters, count):
     with app.app_context():
         store([{"usecase": usecase, "source": source, "summary": f"{usecase} {source} {day}",
                 "created_at": NOON + timedelta(days=day)}
@@ -144,8 +152,8 @@ def test_filters_pick_the_exported_lines(app, filters, where):
         db.session.execute(sa.text("UPDATE predictions SET version = 2 WHERE id % 3 = 0"))
         db.session.commit()
         text = export(filters)
-        cells = expected_cells(where)
-    assert 0 < len(cells) < 12
+        cells = expected_cells(filters)
+    assert len(cells) == count
     assert list(csv.reader(io.StringIO(text, newline=""))) == [list(history.CSV_COLUMNS), *cells]
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
 import signal
 import time
 from dataclasses import dataclass
@@ -22,7 +21,8 @@ import pytest
 from registry import jobs, users, versions
 from registry.database import db, utcnow
 from registry.models import TrainingJob
-from tests.conftest import add_copy_of_production, make_app
+from tests.conftest import add_copy_of_production, copy_instance, make_app
+from tests.databases import close_connections
 from usecases import discover
 
 PASSWORD = "correct horse battery"
@@ -32,12 +32,6 @@ ADMIN, ANALYST = "ada", "ann"
 # sample, so its probabilities differ visibly from the full model's.
 TWIN = "heart-disease"
 TWIN_SAMPLE = 120
-
-
-def copy_instance(template: Path, folder: Path) -> Path:
-    """A private copy of an instance folder (database, artifacts, secret key)."""
-    shutil.copytree(template, folder)
-    return folder
 
 
 def add_people(app) -> dict[str, str]:
@@ -131,7 +125,7 @@ def dead_job(trained_instance, tmp_path_factory) -> DeadJob:
         row = db.session.get(TrainingJob, job_id)
         assert row.status == "running"  # nobody has noticed yet: the portal has to
         beat = row.heartbeat_at
-        db.engine.dispose()  # this portal stops; a new one will read the folder
+        close_connections()  # this portal stops; a new one will read the folder
     seconds_ago = (utcnow() - beat).total_seconds()
     return DeadJob(folder, job_id, name, tokens, files, time.time() - seconds_ago)
 
@@ -177,7 +171,7 @@ def twin_instance(twin_training) -> Path:
             if job.finished:
                 assert job.status == "succeeded", job.error
                 assert [v.version for v in versions.list_versions(TWIN)] == [2, 1]
-                db.engine.dispose()
+                close_connections()
                 return folder
         assert time.monotonic() < deadline, "the second version took too long to train"
         time.sleep(0.2)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import fcntl
 import os
 import re
-import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -13,9 +12,11 @@ from pathlib import Path
 import pytest
 
 from registry import jobs, predictions, serving, versions
-from registry.database import db, own_sqlite_connection
+from registry.database import db
+from registry.sqlite.connections import own_connection
 from registry.models import Prediction, TrainingJob
 from tests.conftest import make_app
+from tests.databases import write_lock_held
 from tests.reliability.conftest import (ADMIN, ANALYST, TWIN, DeadJob, add_copy_of_production,
                                         add_people, artifact_files, bearer, copy_instance,
                                         csrf_token_in, example_inputs, form_data, sign_in)
@@ -181,16 +182,12 @@ def test_requests_wait_for_another_writer_then_succeed(app, monkeypatch):
             status, body = 500, repr(exc)
         answers[label] = (status, time.perf_counter() - began, body)
 
-    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
-    other = sqlite3.connect(path, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")  # another process takes the write lock and writes
-    other.execute("UPDATE model_versions SET trained_by = trained_by || ''")
     threads = [threading.Thread(target=call, args=(label,)) for label in calls]
-    for thread in threads:
-        thread.start()
-    time.sleep(HOLD_SECONDS)
-    other.execute("COMMIT")
-    other.close()
+    # Another process takes the write lock (and on SQLite writes too).
+    with write_lock_held(app.config["SQLALCHEMY_DATABASE_URI"]):
+        for thread in threads:
+            thread.start()
+        time.sleep(HOLD_SECONDS)
     for thread in threads:
         thread.join(30)
 
@@ -205,6 +202,7 @@ def test_requests_wait_for_another_writer_then_succeed(app, monkeypatch):
         assert jobs.recent_jobs(name)[0].status == "queued"
 
 
+@pytest.mark.sqlite_only
 def test_predictions_queue_behind_a_writer_holding_its_turn(app):
     """Writers of predictions take turns on a lock file beside the database (the kernel wakes
     the next at once, where SQLite's own lock has it sleep and retry): one holding its turn
@@ -240,7 +238,7 @@ def test_predictions_queue_behind_a_writer_holding_its_turn(app):
             thread.join(30)
         # And a writer inside its turn holds this one off in the same way.
         with app.app_context():
-            own = own_sqlite_connection()
+            own = own_connection(db.engine)
             with own:
                 with pytest.raises(BlockingIOError):
                     fcntl.flock(queue, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -22,6 +22,7 @@ from registry import predictions, versions
 from registry.database import db
 from registry.models import Prediction
 from tests.conftest import make_app
+from tests.databases import close_connections
 from tests.reliability import load
 from tests.reliability.conftest import (ANALYST, PASSWORD, add_copy_of_production, add_people,
                                         copy_instance)
@@ -73,7 +74,7 @@ def served(trained_instance, tmp_path):
         spare = add_copy_of_production(promoted)
         assert predictions.count() == 0
         promotions_before = len(versions.promotions(promoted, limit=10**6))
-        db.engine.dispose()
+        close_connections()
     port = free_port()
     log = tmp_path / "gunicorn.log"
     env = dict(os.environ, MODELHUB_INSTANCE_PATH=str(folder), MODELHUB_MODEL_CACHE_SECONDS="0.5")

@@ -2,7 +2,6 @@
 an app that checks CSRF tokens, and one trained app shared by a module's many small requests."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any, Callable
 
@@ -14,7 +13,7 @@ from flask.testing import FlaskClient
 from registry import users
 from registry.database import db
 from registry.models import ROLES
-from tests.conftest import make_app
+from tests.conftest import copy_instance, make_app
 from tests.portal.conftest import PASSWORD, csrf_token_in
 
 USERNAMES = {"admin": "ada", "analyst": "ann"}
@@ -63,9 +62,8 @@ def shared(trained_instance, tmp_path_factory) -> dict[str, Any]:
     """One trained app for a whole module (copying the instance per request would be slow):
     {"app", "tokens"}. Tests that share it count rows before and after instead of assuming
     an empty history."""
-    folder = tmp_path_factory.mktemp("security") / "instance"
-    shutil.copytree(trained_instance, folder)
-    app = make_app(folder)
+    app = make_app(copy_instance(trained_instance,
+                                 tmp_path_factory.mktemp("security") / "instance"))
     return {"app": app, "tokens": add_people(app)}
 
 

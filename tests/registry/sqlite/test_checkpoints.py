@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from registry import checkpoints
-from registry.database import OwnConnection, connect
+from registry.sqlite import checkpoints
+from registry.sqlite.connections import OwnConnection, connect
 
 ROW = "x" * 3000  # most of a page: each commit adds at least one page to the WAL
 PAGE = 4096

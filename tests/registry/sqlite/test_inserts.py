@@ -1,4 +1,4 @@
-"""Storing predictions through each thread's own SQLite connection (the serving path)."""
+"""SQLite only: storing predictions through each thread's own connection (the serving path)."""
 from __future__ import annotations
 
 import os
@@ -8,7 +8,9 @@ import threading
 import pytest
 
 from registry import predictions, versions
-from registry.database import db, own_sqlite_connection
+from registry.database import db
+from registry.sqlite.connections import own_connection
+from registry.sqlite.inserts import insert_own
 from registry.models import Prediction
 from tests.conftest import migrated_app
 
@@ -30,7 +32,7 @@ def test_rows_are_stored_whole_in_order_in_statements_the_driver_allows(app, cou
     with app.app_context():
         version = versions.production_version(name)
         db.session.remove()  # no session in a transaction: the own connection writes
-        own = own_sqlite_connection()
+        own = own_connection(db.engine)
         before = own.connection.getlimit(LIMIT)
         own.connection.setlimit(LIMIT, 3 * 11 + 5)  # room for 3 rows of 11 values
         try:
@@ -57,13 +59,13 @@ def test_a_failed_statement_stores_none_of_the_batch(app):
                 "a row", 1.0, "batch", 1.0, None)
         bad = (None,) + good[1:]  # usecase may not be null
         db.session.remove()
-        own = own_sqlite_connection()
+        own = own_connection(db.engine)
         before = own.connection.getlimit(LIMIT)
         own.connection.setlimit(LIMIT, 3 * 11)
         try:
             with pytest.raises(sqlite3.IntegrityError):
-                predictions._insert_own(own, [good] * 6 + [bad])  # the third statement fails
-            assert predictions._insert_own(own, [good] * 7) > 0  # and the connection still works
+                insert_own(own, [good] * 6 + [bad])  # the third statement fails
+            assert insert_own(own, [good] * 7) > 0  # and the connection still works
         finally:
             own.connection.setlimit(LIMIT, before)
         assert predictions.count() == 7
@@ -73,10 +75,10 @@ def test_a_thread_keeps_one_own_connection_at_a_time(app, tmp_path):
     """Storing into another database closes this thread's connection to the last one (a test
     run opens hundreds of databases; their files must not stay open)."""
     with app.app_context():
-        first = own_sqlite_connection()
-        assert own_sqlite_connection() is first  # kept while the database stays the same
+        first = own_connection(db.engine)
+        assert own_connection(db.engine) is first  # kept while the database stays the same
     with migrated_app(tmp_path / "other").app_context():
-        second = own_sqlite_connection()
+        second = own_connection(db.engine)
     assert second is not first
     with pytest.raises(sqlite3.ProgrammingError):  # closed
         first.connection.execute("SELECT 1")
