@@ -15,6 +15,7 @@ from flask import current_app
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
 
 # Named constraints, so Alembic's batch mode can alter them on SQLite.
 NAMING = {
@@ -41,6 +42,24 @@ def json_text(value: Any) -> str:
         return orjson.dumps(value).decode()
     except TypeError:  # e.g. a whole number beyond 64 bits
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+class JSONDocument(sa.JSON):
+    """A JSON column that may hold any document, a bare number too: `json` on PostgreSQL; on
+    SQLite, text declared TEXT. (Columns that only hold objects and lists can stay sa.JSON.)
+
+    SQLite gives a column declared JSON numeric affinity, which rewrites a document that looks
+    like a number as it stores it: 7.0 comes back as 7, -0.0 as 0 and a 20-digit whole number as
+    an approximate real. TEXT affinity keeps the text as written, and SQLite's JSON functions read
+    it all the same.
+    """
+
+    cache_ok = True
+
+
+@compiles(JSONDocument, "sqlite")
+def _sqlite_json_document(type_, compiler, **kw) -> str:
+    return "TEXT"
 
 
 def engine_options(uri: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from registry.database import db, utcnow
+from registry.database import JSONDocument, db, utcnow
 
 STAGES = ("candidate", "production", "archived")
 JOB_STATUSES = ("queued", "running", "succeeded", "failed")
@@ -101,8 +101,8 @@ class Prediction(db.Model):
     model_version_id: Mapped[int] = mapped_column(sa.ForeignKey("model_versions.id"))
     version: Mapped[int]  # copied from the model version so the history reads without a join
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    inputs: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
-    output: Mapped[Any] = mapped_column(sa.JSON)
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    output: Mapped[Any] = mapped_column(JSONDocument)
     summary: Mapped[str] = mapped_column(sa.String(300))
     # The output reduced to one number or one label, so the history can be charted in SQL.
     output_value: Mapped[float | None]

@@ -34,3 +34,32 @@ def test_downgrade_removes_the_schema(empty_app):
         downgrade(revision="base")
         tables = set(sa.inspect(db.engine).get_table_names())
     assert tables <= {"alembic_version"}
+
+
+def test_sqlite_json_columns_keep_their_text_after_the_upgrade(tmp_path):
+    """0006: documents stored under numeric affinity survive the rebuild as valid JSON, and
+    new ones keep their text (7.0 stays 7.0)."""
+    from flask_migrate import upgrade
+
+    from tests.conftest import make_app, register_dummy
+    from tests.databases import CURRENT as databases
+
+    app = make_app(databases.new_instance(tmp_path / "instance", "sqlite"))
+    insert = sa.text("INSERT INTO predictions (usecase, model_version_id, version, created_at, "
+                     "inputs, output, summary, latency_ms, source) VALUES ('toy', :v, 1, "
+                     "'2026-01-01 00:00:00.000000', '{}', :output, '', 1.0, 'api')")
+    typeof = sa.text("SELECT typeof(output) FROM predictions ORDER BY id")
+    with app.app_context():
+        upgrade(revision="0005")
+        version = register_dummy("toy").id
+        db.session.execute(insert, {"v": version, "output": "7.0"})
+        db.session.commit()
+        assert db.session.scalars(typeof).all() == ["integer"]  # what numeric affinity did
+        upgrade()
+        db.session.execute(insert, {"v": version, "output": "7.0"})
+        db.session.commit()
+        assert db.session.scalars(typeof).all() == ["text", "text"]
+        outputs = db.session.scalars(sa.text("SELECT output FROM predictions ORDER BY id")).all()
+        indexes = {ix["name"] for ix in sa.inspect(db.engine).get_indexes("predictions")}
+    assert outputs == ["7", "7.0"]
+    assert "ix_predictions_usecase_value" in indexes
