@@ -13,6 +13,9 @@ DEFAULTS = {
     # After a model loads, keep everything alive out of the garbage collector's scans (see
     # registry/serving.py). Off only where one process builds many apps, as the tests do.
     "FREEZE_HEAP_ON_MODEL_LOAD": True,
+    # Where training jobs run: None, a process of their own on the web host; a redis:// URL,
+    # a queue that `flask --app portal hub worker` empties on any host (registry/jobs).
+    "JOB_QUEUE_URL": None,
     "JOB_HEARTBEAT_SECONDS": 2.0,
     "JOB_STALE_SECONDS": 30.0,  # a running job silent this long is marked failed
     "TRAINING_SAMPLE": None,  # train on at most this many rows (quick tests); None: all data

@@ -14,7 +14,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 def init_app(app: Flask) -> None:
     """Bind the database, migrations, model cache and CLI commands to an app."""
-    from registry import cli, models  # noqa: F401  (models: tables known to Alembic)
+    from registry import cli, jobs, models  # noqa: F401  (models: tables known to Alembic)
     from registry.serving import ModelCache
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = (
@@ -23,4 +23,5 @@ def init_app(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     app.extensions["modelhub.models"] = ModelCache(app)
+    jobs.init_app(app)
     cli.init_app(app)

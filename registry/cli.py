@@ -61,6 +61,18 @@ def train(usecase: str, promote: bool) -> None:
     _train(usecase, promote)
 
 
+@hub.command("worker")
+@click.option("--burst", is_flag=True, help="Stop once the queue is empty.")
+def worker(burst: bool) -> None:
+    """Run training jobs from the queue JOB_QUEUE_URL names, one at a time, until stopped."""
+    runner = jobs.runner()
+    if not hasattr(runner, "work"):
+        raise click.ClickException(
+            "JOB_QUEUE_URL is not set: without a queue, each web host runs its own jobs")
+    click.echo(f"taking training jobs off {runner.connection_name}")
+    runner.work(burst=burst)
+
+
 @hub.command("versions")
 @click.argument("usecase")
 def list_versions(usecase: str) -> None:

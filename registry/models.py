@@ -112,7 +112,7 @@ class Prediction(db.Model):
 
 
 class TrainingJob(db.Model):
-    """A training run in its own process; its heartbeat shows it is still alive."""
+    """A training run; its heartbeat shows it is still alive (registry/jobs)."""
 
     __tablename__ = "training_jobs"
     __table_args__ = (
@@ -136,6 +136,11 @@ class TrainingJob(db.Model):
     pid: Mapped[int | None]
     model_version_id: Mapped[int | None] = mapped_column(sa.ForeignKey("model_versions.id"))
     error: Mapped[str | None] = mapped_column(sa.Text)
+    # Who runs it: "inline" (the process that queued it, e.g. the CLI), "local" (a process of
+    # its own on the web host) or "queue" (a worker of the Redis queue, on any host).
+    runner: Mapped[str] = mapped_column(sa.String(16), server_default="local")
+    # Progress and failures, time-stamped, written by the worker: readable from any host.
+    log: Mapped[str] = mapped_column(sa.Text, server_default="")
 
     model_version: Mapped[ModelVersion | None] = db.relationship()
 
@@ -150,7 +155,7 @@ class TrainingJob(db.Model):
                 "created_at": _iso(self.created_at), "started_at": _iso(self.started_at),
                 "finished_at": _iso(self.finished_at),
                 "version": self.model_version.version if self.model_version else None,
-                "error": self.error}
+                "error": self.error, "runner": self.runner, "log": self.log}
 
 
 class User(UserMixin, db.Model):

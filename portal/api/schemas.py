@@ -89,7 +89,10 @@ SCHEMAS: dict[str, Any] = {
         "requested_by": STRING, "created_at": TIME, "started_at": nullable(TIME),
         "finished_at": nullable(TIME), "version": nullable(INTEGER) | {
             "description": "The version the job registered, once it succeeded."},
-        "error": nullable(STRING)}),
+        "error": nullable(STRING),
+        "runner": {"type": "string", "enum": ["inline", "local", "queue"], "description":
+                   "Who runs it: the command line, a process on the web host, or a queue worker."},
+        "log": STRING | {"description": "Time-stamped progress and failures, newest last."}}),
     "Explanation": obj({"feature": STRING, "value": {}, "effect": NUMBER |
                         {"description": "Signed: what pushed the output up or down."}},
                        closed=False),

@@ -12,6 +12,7 @@
     var bar = panel.querySelector('[data-job-field="progress"]');
     var status = panel.querySelector('[data-job-field="status"]');
     var message = panel.querySelector('[data-job-field="message"]');
+    var log = panel.querySelector('[data-job-field="log"]');
 
     function show(job) {
       bar.value = job.progress;
@@ -19,6 +20,7 @@
       status.textContent = job.status;
       status.className = "tag status-" + job.status;
       message.textContent = job.message;
+      if (log) { log.textContent = job.log; }
     }
 
     function poll() {

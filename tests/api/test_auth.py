@@ -2,6 +2,7 @@
 import pytest
 
 from registry import jobs, users
+from registry.jobs.runners import LocalProcess
 from usecases import discover
 
 from tests.api.conftest import assert_error, bearer
@@ -26,7 +27,7 @@ OPEN = [("GET", "/api/v1/usecases"), ("GET", f"/api/v1/usecases/{NAME}"),
 @pytest.fixture(autouse=True)
 def no_training_process(monkeypatch):
     """Queue training jobs without starting a worker process."""
-    monkeypatch.setattr(jobs, "spawn", lambda job_id: None)
+    monkeypatch.setattr(LocalProcess, "submit", lambda _runner, job_id: None)
 
 
 @pytest.mark.parametrize("method, url, body, roles", GUARDED)

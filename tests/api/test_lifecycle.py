@@ -4,6 +4,7 @@ import pytest
 from sklearn.dummy import DummyClassifier
 
 from registry import jobs, versions
+from registry.jobs.runners import LocalProcess
 from usecases import discover
 from usecases.base import Dataset, TrainedModel
 
@@ -22,7 +23,7 @@ def admin(tokens):
 def queued_only(monkeypatch):
     """Queue training jobs without starting a worker process; returns the ids spawned."""
     spawned = []
-    monkeypatch.setattr(jobs, "spawn", spawned.append)
+    monkeypatch.setattr(LocalProcess, "submit", lambda _runner, job_id: spawned.append(job_id))
     return spawned
 
 

@@ -198,11 +198,16 @@ def test_a_failed_job_shows_its_error_and_that_production_is_unchanged(app, as_a
     page = as_admin.get(f"/admin/jobs/{job_id}").get_data(as_text=True)
     assert "status-failed" in page and "production is unchanged" in page and "Traceback" in page
     assert "Promote" not in page
+    # The log the worker wrote to the registry, readable from any host: open, since it failed.
+    log = re.search(r'<details class="job-log" open>.*?<pre data-job-field="log">(.*?)</pre>',
+                    page, re.S)
+    assert log and "loading data" in log.group(1) and "failed: " in log.group(1)
 
 
 def test_the_job_status_json(as_admin, app):
     status = as_admin.get("/admin/jobs/1.json").get_json()
     assert status["id"] == 1 and status["status"] == "succeeded" and status["version"] == 1
+    assert status["runner"] == "inline" and "registered and promoted" in status["log"]
     missing = as_admin.get("/admin/jobs/999.json")
     assert missing.status_code == 404 and "error" in missing.get_json()
 

@@ -11,6 +11,8 @@ import contextlib
 import os
 import re
 import signal
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,8 @@ from registry.models import TrainingJob
 from tests.conftest import add_copy_of_production, copy_instance, make_app
 from tests.databases import close_connections
 from usecases import discover
+
+ROOT = Path(__file__).resolve().parents[2]
 
 PASSWORD = "correct horse battery"
 ADMIN, ANALYST = "ada", "ann"
@@ -94,16 +98,36 @@ class DeadJob:
     last_heartbeat: float  # time.time() of the job's last heartbeat
 
 
+def alive(pid: int) -> bool:
+    """Whether the process runs (a zombie, dead but not yet reaped by init, does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def start_from_a_passing_portal(folder: Path, name: str) -> int:
+    """Start a training from a portal process that exits right after: the training process
+    outlives it, and no portal is left waiting for it (as after a web worker's restart)."""
+    code = ("import sys; from portal import create_app; from registry import jobs\n"
+            "with create_app().app_context():\n"
+            "    print(jobs.start(sys.argv[1], requested_by=sys.argv[2]).id)")
+    done = subprocess.run(  # nosec B603: fixed argv
+        [sys.executable, "-c", code, name, ADMIN], cwd=ROOT, capture_output=True, text=True,
+        env=dict(os.environ, MODELHUB_INSTANCE_PATH=str(folder)), timeout=120, check=True)
+    return int(done.stdout.split()[-1])
+
+
 @pytest.fixture(scope="module")
 def dead_job(trained_instance, tmp_path_factory) -> DeadJob:
-    """Start a real training, SIGKILL its process group once it is training, stop that portal."""
+    """Start a real training, SIGKILL its process group once it is training; the portal that
+    started it is gone by then."""
     folder = copy_instance(trained_instance, tmp_path_factory.mktemp("dead-job") / "instance")
     app = make_app(folder)
     tokens = add_people(app)
     name = TWIN if TWIN in app.extensions["modelhub.usecases"] else sorted(discover())[0]
     files = artifact_files(folder)
-    with app.app_context():
-        job_id = jobs.start(name, requested_by=ADMIN).id
+    job_id = start_from_a_passing_portal(folder, name)
     deadline = time.monotonic() + 90
     while True:  # wait until the trainer itself is at work, not just the process started
         with app.app_context():
@@ -115,11 +139,7 @@ def dead_job(trained_instance, tmp_path_factory) -> DeadJob:
         assert time.monotonic() < deadline, "the training never got under way"
         time.sleep(0.1)
     os.killpg(pid, signal.SIGKILL)
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)  # the portal's reaper thread collects the child once it is dead
-        except ProcessLookupError:
-            break
+    while alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     with app.app_context():
         row = db.session.get(TrainingJob, job_id)

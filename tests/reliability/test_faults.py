@@ -13,6 +13,7 @@ import pytest
 
 from registry import jobs, predictions, serving, versions
 from registry.database import db
+from registry.jobs.runners import LocalProcess
 from registry.sqlite.connections import own_connection
 from registry.models import Prediction, TrainingJob
 from tests.conftest import make_app
@@ -150,7 +151,7 @@ HOLD_SECONDS = 1.5
 
 def test_requests_wait_for_another_writer_then_succeed(app, monkeypatch):
     tokens = add_people(app)
-    monkeypatch.setattr(jobs, "spawn", lambda job_id: None)  # queue a training, start no process
+    monkeypatch.setattr(LocalProcess, "submit", lambda _r, job_id: None)  # queue, run nothing
     name = sorted(app.extensions["modelhub.usecases"])[0]
     inputs = example_inputs(app.extensions["modelhub.usecases"][name])[0]
     with app.app_context():

@@ -1,4 +1,4 @@
-"""Entry point of a training job's process: `python -m registry.worker JOB_ID`."""
+"""Entry point of a training job's own process: `python -m registry.jobs.process JOB_ID`."""
 from __future__ import annotations
 
 import sys

@@ -1,0 +1,129 @@
+"""What a worker does with a job: claim it, train, register, and say so in the job's log.
+
+Called by whichever runner delivered the job (a local process, or a queue worker on any host),
+always inside an app context on the installation's registry.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+import traceback
+
+import sqlalchemy as sa
+from flask import current_app
+
+from registry import versions
+from registry.database import db, utcnow
+from registry.models import TrainingJob
+from usecases import get_usecase
+
+LOG_CHARS = 20_000  # the log keeps its last lines up to this size
+
+
+def claim(job_id: int) -> bool:
+    """Move a queued job to running; False when it is not queued (finished, or claimed by
+    another delivery), so a job handed out twice is trained once."""
+    now = utcnow()
+    claimed = db.session.execute(sa.update(TrainingJob).where(
+        TrainingJob.id == job_id, TrainingJob.status == "queued").values(
+        status="running", started_at=now, heartbeat_at=now, pid=os.getpid(),
+        message="starting"))
+    db.session.commit()
+    return claimed.rowcount == 1
+
+
+def run(job_id: int) -> TrainingJob:
+    """Do a job's work in this process: load data, train, register (and promote if asked).
+
+    A job that is not queued any more is left as it is and returned.
+    """
+    if not claim(job_id):
+        job = db.session.get(TrainingJob, job_id)
+        if job is None:
+            raise ValueError(f"there is no job {job_id}")
+        return job
+    job = db.session.get(TrainingJob, job_id)
+    log(job, f"claimed by process {os.getpid()} on {os.uname().nodename}")
+    beat = Heartbeat(job_id, float(current_app.config["JOB_HEARTBEAT_SECONDS"]))
+    beat.start()
+    try:
+        usecase = get_usecase(job.usecase)
+        report(job, 0.02, "loading data")
+        began = time.perf_counter()
+        data = usecase.load_data()
+        sample = current_app.config.get("TRAINING_SAMPLE")
+        if sample:
+            data = data.sample(int(sample), int(sample))
+        trained = usecase.train(data, lambda f, m: report(job, 0.05 + 0.85 * f, m))
+        seconds = time.perf_counter() - began
+        report(job, 0.92, "saving the model")
+        row = versions.register_version(
+            job.usecase, trained.model, trained_by=job.requested_by, params=trained.params,
+            metrics=trained.metrics, leaderboard=trained.leaderboard,
+            data_fingerprint=data.fingerprint, train_rows=len(data.train),
+            test_rows=len(data.test), training_seconds=seconds)
+        if job.promote:
+            versions.promote(job.usecase, row.version, actor=job.requested_by,
+                             reason="trained and promoted on request")
+        job.status, job.progress, job.model_version_id = "succeeded", 1.0, row.id
+        job.message = f"version {row.version} registered" + (" and promoted" if job.promote else "")
+        log(job, f"{job.message} in {seconds:.1f} s")
+    except Exception:
+        db.session.rollback()
+        job = db.session.get(TrainingJob, job_id)
+        job.status, job.message = "failed", "training failed"
+        job.error = traceback.format_exc(limit=8)[-4000:]
+        log(job, "failed: " + job.error.strip().splitlines()[-1])
+    finally:
+        beat.stop()
+        job.finished_at = utcnow()
+        db.session.commit()
+    return job
+
+
+_last_report: dict[int, float] = {}
+
+
+def report(job: TrainingJob, fraction: float, message: str) -> None:
+    """Record progress; written at most twice a second so a chatty trainer costs little."""
+    now = time.monotonic()
+    if now - _last_report.get(job.id, 0.0) < 0.5 and fraction < 0.9:
+        return
+    _last_report[job.id] = now
+    job.progress, job.message = round(min(fraction, 1.0), 3), message[:300]
+    job.heartbeat_at = utcnow()
+    log(job, f"{job.progress:4.0%} {message}")
+    db.session.commit()
+
+
+def log(job: TrainingJob, line: str) -> None:
+    """Add a time-stamped line to the job's log (committed with the caller's next commit)."""
+    text = (job.log or "") + f"{utcnow():%H:%M:%S} {line}\n"
+    job.log = text[-LOG_CHARS:]
+
+
+class Heartbeat:
+    """A thread that stamps the job's heartbeat while the training computes."""
+
+    def __init__(self, job_id: int, every: float) -> None:
+        self.job_id, self.every = job_id, every
+        # Called through the proxy, app_context() makes a context for the app itself, which
+        # the thread enters to get its own session and connection.
+        self.app_context = current_app.app_context
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        with self.app_context():
+            while not self._stop.wait(self.every):
+                db.session.execute(sa.update(TrainingJob).where(TrainingJob.id == self.job_id)
+                                   .values(heartbeat_at=utcnow()))
+                db.session.commit()
