@@ -71,10 +71,13 @@ class LocalProcess(Runner):
         code = process.wait()
         from registry import jobs
 
-        with self.app.app_context():
-            jobs.fail(job_id, "the training process ended before its job",
-                      f"the training process (pid {process.pid}) exited with "
-                      + (f"signal {-code}" if code < 0 else f"code {code}"))
+        try:
+            with self.app.app_context():
+                jobs.fail(job_id, "the training process ended before its job",
+                          f"the training process (pid {process.pid}) exited with "
+                          + (f"signal {-code}" if code < 0 else f"code {code}"))
+        except Exception:  # the registry is unreachable: the heartbeat's reaper will see to it
+            self.app.logger.exception("could not record the end of training job %s", job_id)
 
 
 def open_runner(app: Flask) -> Runner:
