@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from registry.artifacts import ArtifactStore
+from registry.artifacts import ArtifactStore, open_store
 from registry.database import db, utcnow
 from registry.models import ModelVersion, Promotion
 
@@ -26,7 +26,7 @@ class NotFound(RegistryError):
 
 
 def artifact_store() -> ArtifactStore:
-    return ArtifactStore(current_app.config["ARTIFACT_DIR"])
+    return open_store(current_app.config["ARTIFACT_DIR"], current_app.config)
 
 
 def library_versions() -> dict[str, str]:
@@ -45,16 +45,18 @@ def register_version(usecase: str, model: Any, *, trained_by: str, params: dict[
                      training_seconds: float) -> ModelVersion:
     """Store a trained model as the next version of its use case, in stage 'candidate'."""
     store = artifact_store()
+    # Saved once: the key names the content, not the version number, so it does not change
+    # when another trainer takes our number and we try the next one.
+    artifact = store.save(model, usecase)
     for _attempt in range(3):
         number = next_version_number(usecase)
-        artifact = store.save(model, usecase, number)
         row = ModelVersion(usecase=usecase, version=number, stage="candidate",
                            trained_by=trained_by, params=params, metrics=metrics,
                            leaderboard=leaderboard, data_fingerprint=data_fingerprint,
                            train_rows=train_rows, test_rows=test_rows,
                            library_versions=library_versions(),
                            training_seconds=round(training_seconds, 3),
-                           artifact_path=artifact.path, artifact_size=artifact.size,
+                           artifact_path=artifact.key, artifact_size=artifact.size,
                            artifact_sha256=artifact.sha256)
         db.session.add(row)
         try:
@@ -62,10 +64,18 @@ def register_version(usecase: str, model: Any, *, trained_by: str, params: dict[
             return row
         except sa.exc.IntegrityError:
             # Another trainer took this number between our read and our write (the unique
-            # constraint caught it): drop our file and take the next number.
+            # constraint caught it): take the next number.
             db.session.rollback()
-            store.remove(artifact.path)
+    remove_unreferenced(artifact.key)
     raise RegistryError(f"could not register a new version of {usecase}: too many concurrent")
+
+
+def remove_unreferenced(key: str) -> None:
+    """Remove an artifact unless a version refers to it: the same model registered twice
+    shares one content-addressed key, and removing it would break the other version."""
+    if db.session.scalar(sa.select(ModelVersion.id).where(ModelVersion.artifact_path == key)
+                         .limit(1)) is None:
+        artifact_store().remove(key)
 
 
 def next_version_number(usecase: str) -> int:

@@ -1,18 +1,21 @@
-"""The artifact store: one joblib file per model version, checked by sha256 before it is loaded.
+"""The artifact store: one joblib file per distinct model, checked by sha256 before it is loaded.
 
-joblib (pickle) can run code on load, so a file is only ever loaded from inside the artifact
-directory and only when its digest matches the one the registry recorded when it was written.
+joblib (pickle) can run code on load, so a model is only ever loaded from inside the store and
+only from bytes whose digest matches the one the registry recorded when they were written.
+
+Keys are content-addressed, `<usecase>/<sha256>.joblib`: the same model saved twice is one
+object, and a key can never be rewritten with other bytes. Keys are relative paths, so rows
+written before (`<usecase>/v3-<random>.joblib`) load the same way. Where the bytes live is chosen
+by the setting (`open_store`).
 """
 from __future__ import annotations
 
+import abc
 import hashlib
 import io
-import os
-import secrets
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 import joblib
 
@@ -23,69 +26,78 @@ class ArtifactError(Exception):
 
 @dataclass(frozen=True)
 class StoredArtifact:
-    path: str  # relative to the store's root
+    key: str  # relative to the store's root: what the registry records as artifact_path
     size: int
     sha256: str
 
 
-class ArtifactStore:
-    """Files under one root directory; paths kept in the database are relative to it."""
+class ArtifactStore(abc.ABC):
+    """Model bytes under keys. The digest check and (de)serialisation happen here, once, for
+    every backend; a backend only reads, writes, tests and removes bytes under a key."""
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
-        self.root = Path(root).resolve()
+    def save(self, model: Any, usecase: str) -> StoredArtifact:
+        """Store a model under its content's key; a key already there holds the same bytes, so
+        it is not written again."""
+        data = serialise(model)
+        digest = hashlib.sha256(data).hexdigest()
+        key = f"{usecase}/{digest}.joblib"
+        if not self.exists(key):
+            self.write(key, data)
+        return StoredArtifact(key, len(data), digest)
 
-    def save(self, model: Any, usecase: str, version: int) -> StoredArtifact:
-        """Write the model to <root>/<usecase>/v<version>-<random>.joblib atomically.
-
-        The random part keeps two trainers that race for one version number from overwriting
-        each other's file; the registry's unique constraint then decides which one wins.
-        """
-        folder = self.root / usecase
-        folder.mkdir(parents=True, exist_ok=True)
-        final = folder / f"v{version}-{secrets.token_hex(4)}.joblib"
-        # Write beside the final name, then rename: a reader never sees half a file.
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                joblib.dump(model, handle, compress=3)
-            os.replace(tmp, final)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return StoredArtifact(str(final.relative_to(self.root)), final.stat().st_size,
-                              sha256_of(final))
-
-    def resolve(self, relative: str) -> Path:
-        """The absolute path of a stored file; refuses anything that leads outside the root."""
-        path = (self.root / relative).resolve()
-        if Path(relative).is_absolute() or not path.is_relative_to(self.root):
-            raise ArtifactError(f"artifact path {relative!r} is outside the artifact directory")
-        return path
-
-    def load(self, relative: str, expected_sha256: str) -> Any:
+    def load(self, key: str, expected_sha256: str) -> Any:
         """Load a stored model after checking that its bytes are the ones registered."""
-        path = self.resolve(relative)
-        if not path.is_file():
-            raise ArtifactError(f"artifact {relative!r} is missing")
-        data = path.read_bytes()
+        data = self.read(key)
         actual = hashlib.sha256(data).hexdigest()
         if actual != expected_sha256:
-            raise ArtifactError(f"artifact {relative!r} does not match its registered sha256 "
+            raise ArtifactError(f"artifact {key!r} does not match its registered sha256 "
                                 f"(expected {expected_sha256[:12]}..., found {actual[:12]}...)")
-        # Load from the bytes already checked, so the file cannot change between check and load.
-
+        # Load from the bytes already checked, so the stored copy cannot change in between.
         try:
             return joblib.load(io.BytesIO(data))  # nosec B301: digest verified just above
         except Exception as exc:  # a corrupt file with a matching digest cannot happen; be safe
-            raise ArtifactError(f"artifact {relative!r} cannot be loaded: {exc}") from exc
+            raise ArtifactError(f"artifact {key!r} cannot be loaded: {exc}") from exc
 
-    def remove(self, relative: str) -> None:
-        self.resolve(relative).unlink(missing_ok=True)
+    @abc.abstractmethod
+    def read(self, key: str) -> bytes:
+        """The bytes under `key`; ArtifactError "missing" when there are none."""
+
+    @abc.abstractmethod
+    def write(self, key: str, data: bytes) -> None:
+        """Put `data` under `key`, so that no reader ever sees part of it."""
+
+    @abc.abstractmethod
+    def exists(self, key: str) -> bool:
+        """Whether something is stored under `key`."""
+
+    @abc.abstractmethod
+    def remove(self, key: str) -> None:
+        """Remove what is under `key`, if anything."""
+
+    def close(self) -> None:
+        """Release connections the store holds (nothing, for most)."""
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def serialise(model: Any) -> bytes:
+    """The model as joblib bytes, compressed: what is hashed is exactly what is stored."""
+    buffer = io.BytesIO()
+    joblib.dump(model, buffer, compress=3)
+    return buffer.getvalue()
+
+
+def check_key(key: str) -> str:
+    """Refuse a key that is empty, absolute or climbs (`..`): it names no object of the store."""
+    parts = key.split("/")
+    if key.startswith("/") or any(part in ("", ".", "..") for part in parts):
+        raise ArtifactError(f"artifact key {key!r} is outside the artifact store")
+    return key
+
+
+def open_store(location: str, config: Mapping[str, Any]) -> ArtifactStore:
+    """The store a setting names: a plain path is a folder."""
+    scheme = urlsplit(location).scheme if "://" in location else ""
+    if scheme:
+        raise ArtifactError(f"artifact store {location!r}: unknown scheme {scheme!r} "
+                            "(a folder path)")
+    from registry.artifacts.folder import FolderStore
+    return FolderStore(location)

@@ -1,36 +1,94 @@
-"""The artifact store: digests are checked, and nothing outside the store is loaded."""
+"""The artifact stores: content-addressed keys, digests checked, nothing outside the store loaded.
+
+Each behaviour is checked on every backend (tests/registry/conftest.py).
+"""
+import hashlib
+from pathlib import Path
+
 import pytest
 
-from registry.artifacts import ArtifactError, ArtifactStore
+from registry import serving, versions
+from registry.artifacts import ArtifactError, open_store, serialise
+from registry.artifacts.folder import FolderStore
+from tests.conftest import make_app, register_dummy
+from tests.registry.conftest import put_beside, stored_keys
 
 
-def test_round_trip_and_digest(tmp_path):
-    store = ArtifactStore(tmp_path)
-    saved = store.save({"weights": [1, 2, 3]}, "toy", 1)
-    assert saved.path.startswith("toy/v1-") and saved.path.endswith(".joblib")
-    assert store.load(saved.path, saved.sha256) == {"weights": [1, 2, 3]}
+@pytest.fixture
+def store(backend):
+    store = open_store(backend["ARTIFACT_DIR"], backend)
+    yield store
+    store.close()
 
 
-def test_tampered_artifact_is_refused(tmp_path):
-    store = ArtifactStore(tmp_path)
-    saved = store.save({"weights": [1, 2, 3]}, "toy", 1)
-    with open(store.resolve(saved.path), "ab") as handle:
-        handle.write(b"tampered")
-    with pytest.raises(ArtifactError, match="does not match its registered sha256"):
-        store.load(saved.path, saved.sha256)
+def test_round_trip_under_the_contents_digest(store):
+    saved = store.save({"weights": [1, 2, 3]}, "toy")
+    data = serialise({"weights": [1, 2, 3]})
+    assert saved.sha256 == hashlib.sha256(data).hexdigest() and saved.size == len(data)
+    assert saved.key == f"toy/{saved.sha256}.joblib"
+    assert store.load(saved.key, saved.sha256) == {"weights": [1, 2, 3]}
 
 
-def test_missing_artifact_is_refused(tmp_path):
-    store = ArtifactStore(tmp_path)
-    saved = store.save([1], "toy", 1)
-    store.remove(saved.path)
+def test_the_same_model_twice_is_one_object(store):
+    first = store.save({"weights": [1, 2, 3]}, "toy")
+    again = store.save({"weights": [1, 2, 3]}, "toy")
+    other = store.save({"weights": [4]}, "toy")
+    assert again == first and other.key != first.key
+    assert stored_keys(store) == sorted([first.key, other.key])
+
+
+def test_tampered_bytes_are_refused(store):
+    saved = store.save({"weights": [1, 2, 3]}, "toy")
+    tampered = serialise({"weights": [6, 6, 6]})
+    store.write(saved.key, tampered)  # replaced behind the registry's back
+    with pytest.raises(ArtifactError, match="does not match its registered sha256") as caught:
+        store.load(saved.key, saved.sha256)
+    assert saved.sha256[:12] in str(caught.value)
+    assert hashlib.sha256(tampered).hexdigest()[:12] in str(caught.value)
+
+
+def test_a_missing_artifact_is_refused(store):
+    saved = store.save([1], "toy")
+    store.remove(saved.key)
+    store.remove(saved.key)  # removing what is gone is no error
+    assert stored_keys(store) == []
     with pytest.raises(ArtifactError, match="missing"):
-        store.load(saved.path, saved.sha256)
+        store.load(saved.key, saved.sha256)
 
 
-@pytest.mark.parametrize("path", ["../outside.joblib", "/etc/passwd", "toy/../../x.joblib"])
-def test_paths_outside_the_store_are_refused(tmp_path, path):
-    store = ArtifactStore(tmp_path / "store")
-    (tmp_path / "outside.joblib").write_bytes(b"x")
-    with pytest.raises(ArtifactError, match="outside the artifact directory"):
-        store.load(path, "0" * 64)
+def test_keys_of_earlier_versions_still_load(store):
+    """Rows registered before keys were content-addressed name `<usecase>/v<n>-<random>`."""
+    data = serialise({"weights": [1]})
+    store.write("toy/v3-abcd.joblib", data)
+    assert store.load("toy/v3-abcd.joblib", hashlib.sha256(data).hexdigest()) == {"weights": [1]}
+
+
+@pytest.mark.parametrize("key", ["../outside.joblib", "/outside.joblib", "toy/../../outside.joblib"])
+def test_keys_leading_outside_the_store_are_refused(store, key):
+    data = serialise({"weights": [1]})
+    put_beside(store, "outside.joblib", data)  # right digest, wrong place
+    with pytest.raises(ArtifactError, match="outside the artifact"):
+        store.load(key, hashlib.sha256(data).hexdigest())
+    with pytest.raises(ArtifactError, match="outside the artifact"):
+        store.remove(key)
+
+
+def test_the_setting_chooses_the_backend(tmp_path):
+    folder = open_store(str(tmp_path / "models"), {})
+    assert isinstance(folder, FolderStore) and folder.root == tmp_path / "models"
+    with pytest.raises(ArtifactError, match="unknown scheme"):
+        open_store("gs://bucket/models", {})
+
+
+def test_an_app_registers_and_serves_from_its_store(backend_app, backend):
+    with backend_app.app_context():
+        row = register_dummy(value=3.0)
+        versions.promote("toy", 1, actor="t")
+        version, model = serving.production_model("toy")
+        assert version == 1 and model.predict([[0]])[0] == 3.0
+        store = versions.artifact_store()
+        assert stored_keys(store) == [row.artifact_path]
+    # Another process on the same settings (a second web worker) serves the same model.
+    other = make_app(Path(backend_app.instance_path), **backend)
+    with other.app_context():
+        assert serving.production_model("toy")[1].predict([[0]])[0] == 3.0
