@@ -25,8 +25,8 @@ from registry.models import TrainingJob
 from usecases import get_usecase
 
 # Settings a worker process needs to reach the same database, artifacts and use cases.
-FORWARDED_SETTINGS = ("SQLALCHEMY_DATABASE_URI", "ARTIFACT_DIR", "USECASES", "TRAINING_SAMPLE",
-                      "JOB_HEARTBEAT_SECONDS")
+FORWARDED_SETTINGS = ("SQLALCHEMY_DATABASE_URI", "ARTIFACT_DIR", "S3_ENDPOINT_URL", "USECASES",
+                      "TRAINING_SAMPLE", "JOB_HEARTBEAT_SECONDS")
 
 
 class JobConflict(Exception):

@@ -26,7 +26,21 @@ class NotFound(RegistryError):
 
 
 def artifact_store() -> ArtifactStore:
-    return open_store(current_app.config["ARTIFACT_DIR"], current_app.config)
+    """The app's artifact store, made once per setting and kept in the app: an S3 client takes
+    ~50 ms to make, too long to pay on every request that loads a model."""
+    config = current_app.config
+    setting = (config["ARTIFACT_DIR"], config.get("S3_ENDPOINT_URL"))
+    stores = current_app.extensions.setdefault("modelhub.artifacts", {})
+    if setting not in stores:
+        stores[setting] = open_store(setting[0], config)
+    return stores[setting]
+
+
+def close_artifact_stores() -> None:
+    """Close the connections of the stores the current app made (an app that is done, in tests:
+    an S3 client's pooled sockets are otherwise left to the garbage collector)."""
+    for store in current_app.extensions.pop("modelhub.artifacts", {}).values():
+        store.close()
 
 
 def library_versions() -> dict[str, str]:

@@ -6,7 +6,7 @@ only from bytes whose digest matches the one the registry recorded when they wer
 Keys are content-addressed, `<usecase>/<sha256>.joblib`: the same model saved twice is one
 object, and a key can never be rewritten with other bytes. Keys are relative paths, so rows
 written before (`<usecase>/v3-<random>.joblib`) load the same way. Where the bytes live is chosen
-by the setting (`open_store`).
+by the setting's URL scheme (`open_store`): a folder, or an S3 bucket (`s3://bucket/prefix`).
 """
 from __future__ import annotations
 
@@ -94,10 +94,17 @@ def check_key(key: str) -> str:
 
 
 def open_store(location: str, config: Mapping[str, Any]) -> ArtifactStore:
-    """The store a setting names: a plain path is a folder."""
+    """The store a setting names: `s3://bucket/prefix` an S3 bucket (at config's
+    S3_ENDPOINT_URL, else AWS), a plain path a folder."""
     scheme = urlsplit(location).scheme if "://" in location else ""
+    if scheme == "s3":
+        try:
+            from registry.artifacts.s3 import S3Store
+        except ImportError as exc:  # boto3 is needed for s3:// only
+            raise ArtifactError(f"an s3:// artifact store needs boto3 ({exc})") from exc
+        return S3Store.from_url(location, endpoint_url=config.get("S3_ENDPOINT_URL"))
     if scheme:
         raise ArtifactError(f"artifact store {location!r}: unknown scheme {scheme!r} "
-                            "(a folder path)")
+                            "(a folder path or s3://bucket/prefix)")
     from registry.artifacts.folder import FolderStore
     return FolderStore(location)
