@@ -14,8 +14,11 @@ import boto3
 from devservices.base import Server
 
 # moto accepts any credentials; boto3 wants some to sign its requests with.
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "modelhub-test", "AWS_SECRET_ACCESS_KEY": "modelhub-test",
-               "AWS_DEFAULT_REGION": "us-east-1"}
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "modelhub-test",
+    "AWS_SECRET_ACCESS_KEY": "modelhub-test",  # nosec B105: moto takes any; guards nothing
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 
 
 class S3Server(Server):

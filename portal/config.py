@@ -5,7 +5,8 @@ from __future__ import annotations
 DEFAULTS = {
     # None means: a SQLite file in the instance folder / instance/models (set in create_app).
     "SQLALCHEMY_DATABASE_URI": None,
-    "ARTIFACT_DIR": None,
+    "ARTIFACT_DIR": None,  # a folder, or s3://bucket/prefix for an S3 bucket
+    "S3_ENDPOINT_URL": None,  # an S3 API other than AWS's (MinIO, Ceph): its URL
     # SECRET_KEY is left to Flask's default, None, which means: generated once into
     # instance/secret_key (a key written here would be the same for every installation).
     "USECASES": None,  # names of the use cases to enable; None enables every installed one

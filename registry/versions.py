@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from registry.artifacts import ArtifactStore
+from registry.artifacts import ArtifactStore, open_store
 from registry.database import db, utcnow
 from registry.models import ModelVersion, Promotion
 
@@ -26,7 +26,21 @@ class NotFound(RegistryError):
 
 
 def artifact_store() -> ArtifactStore:
-    return ArtifactStore(current_app.config["ARTIFACT_DIR"])
+    """The app's artifact store, made once per setting and kept in the app: an S3 client takes
+    ~50 ms to make, too long to pay on every request that loads a model."""
+    config = current_app.config
+    setting = (config["ARTIFACT_DIR"], config.get("S3_ENDPOINT_URL"))
+    stores = current_app.extensions.setdefault("modelhub.artifacts", {})
+    if setting not in stores:
+        stores[setting] = open_store(setting[0], config)
+    return stores[setting]
+
+
+def close_artifact_stores() -> None:
+    """Close the connections of the stores the current app made (an app that is done, in tests:
+    an S3 client's pooled sockets are otherwise left to the garbage collector)."""
+    for store in current_app.extensions.pop("modelhub.artifacts", {}).values():
+        store.close()
 
 
 def library_versions() -> dict[str, str]:
@@ -45,16 +59,18 @@ def register_version(usecase: str, model: Any, *, trained_by: str, params: dict[
                      training_seconds: float) -> ModelVersion:
     """Store a trained model as the next version of its use case, in stage 'candidate'."""
     store = artifact_store()
+    # Saved once: the key names the content, not the version number, so it does not change
+    # when another trainer takes our number and we try the next one.
+    artifact = store.save(model, usecase)
     for _attempt in range(3):
         number = next_version_number(usecase)
-        artifact = store.save(model, usecase, number)
         row = ModelVersion(usecase=usecase, version=number, stage="candidate",
                            trained_by=trained_by, params=params, metrics=metrics,
                            leaderboard=leaderboard, data_fingerprint=data_fingerprint,
                            train_rows=train_rows, test_rows=test_rows,
                            library_versions=library_versions(),
                            training_seconds=round(training_seconds, 3),
-                           artifact_path=artifact.path, artifact_size=artifact.size,
+                           artifact_path=artifact.key, artifact_size=artifact.size,
                            artifact_sha256=artifact.sha256)
         db.session.add(row)
         try:
@@ -62,10 +78,18 @@ def register_version(usecase: str, model: Any, *, trained_by: str, params: dict[
             return row
         except sa.exc.IntegrityError:
             # Another trainer took this number between our read and our write (the unique
-            # constraint caught it): drop our file and take the next number.
+            # constraint caught it): take the next number.
             db.session.rollback()
-            store.remove(artifact.path)
+    remove_unreferenced(artifact.key)
     raise RegistryError(f"could not register a new version of {usecase}: too many concurrent")
+
+
+def remove_unreferenced(key: str) -> None:
+    """Remove an artifact unless a version refers to it: the same model registered twice
+    shares one content-addressed key, and removing it would break the other version."""
+    if db.session.scalar(sa.select(ModelVersion.id).where(ModelVersion.artifact_path == key)
+                         .limit(1)) is None:
+        artifact_store().remove(key)
 
 
 def next_version_number(usecase: str) -> int:

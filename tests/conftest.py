@@ -6,13 +6,17 @@ database, with `--database postgresql`: see tests/databases.py).
 """
 from __future__ import annotations
 
+import itertools
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
 from sklearn.dummy import DummyRegressor
 
+from devservices import S3Server
+from devservices.s3 import CREDENTIALS as S3_CREDENTIALS
 from portal import create_app
 from registry import versions
 from tests.databases import CURRENT as databases, KINDS
@@ -108,6 +112,39 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 server on a loopback port for the whole session (it takes seconds to start):
+    no S3 server installs on these machines, and moto's answers the same API."""
+    server = S3Server().start()
+    yield server
+    server.close()
+
+
+@dataclass(frozen=True)
+class S3Bucket:
+    name: str
+    endpoint: str
+
+    def url(self, prefix: str = "models") -> str:
+        return f"s3://{self.name}/{prefix}"
+
+
+_bucket_numbers = itertools.count()
+
+
+@pytest.fixture
+def s3_bucket(s3_server, monkeypatch) -> S3Bucket:
+    """A new, empty bucket on the session's S3 server, with the credentials boto3 signs its
+    requests with set for this test only (from the environment, as in production)."""
+    for name, value in S3_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)  # a developer's profile must not leak in
+    name = f"modelhub-test-{next(_bucket_numbers)}"
+    s3_server.create_bucket(name)
+    return S3Bucket(name, s3_server.endpoint)
 
 
 def register_dummy(usecase: str = "toy", value: float = 1.0, **overrides):

@@ -22,6 +22,7 @@ from flask import Flask
 
 from devservices import PostgresServer
 from devservices.postgres import FAST
+from registry import versions
 from registry.database import db
 
 KINDS = ("sqlite", "postgresql")
@@ -108,9 +109,10 @@ CURRENT = Databases()
 
 
 def close_connections() -> None:
-    """Close every connection the current app holds: its session's, then its pools'.
-    (An engine disposed of while a session still holds a connection leaves that connection to
-    the garbage collector.)"""
+    """Close every connection the current app holds: its session's, then its pools', then its
+    artifact stores'. (An engine disposed of while a session still holds a connection leaves
+    that connection to the garbage collector.)"""
+    versions.close_artifact_stores()
     db.session.remove()
     for engine in db.engines.values():
         engine.dispose()

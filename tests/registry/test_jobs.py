@@ -6,10 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from registry import jobs, versions
+from registry import jobs, serving, versions
 from registry.database import db, utcnow
 from registry.models import TrainingJob
-from tests.conftest import make_app
+from tests.conftest import make_app, migrated_app
+from tests.registry.conftest import stored_keys
 
 
 def wait_for(app, job_id, *, seconds=180, until=lambda job: job.finished):
@@ -110,3 +111,17 @@ def test_the_database_allows_one_active_job_per_usecase(app):
         db.session.rollback()
         db.session.add(TrainingJob(usecase="heart-disease", requested_by="t", status="failed"))
         db.session.commit()  # finished jobs are not limited
+
+
+def test_a_job_stores_its_model_where_the_portal_keeps_artifacts(s3_bucket, tmp_path):
+    """The worker process gets the artifact settings (and the AWS credentials) of its portal."""
+    app = migrated_app(tmp_path / "instance", ARTIFACT_DIR=s3_bucket.url(),
+                       S3_ENDPOINT_URL=s3_bucket.endpoint, TRAINING_SAMPLE=200)
+    with app.app_context():
+        job = jobs.start("heart-disease", requested_by="tester", promote=True)
+    assert wait_for(app, job.id)[-1][0] == "succeeded"
+    with app.app_context():
+        row = versions.production_version("heart-disease")
+        assert stored_keys(versions.artifact_store()) == [row.artifact_path]
+        assert serving.production_model("heart-disease")[0] == 1
+    assert not (tmp_path / "instance" / "models").exists()

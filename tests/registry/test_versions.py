@@ -6,6 +6,7 @@ from registry import versions
 from registry.database import db
 from registry.models import ModelVersion, Promotion
 from tests.conftest import register_dummy
+from tests.registry.conftest import stored_keys
 
 
 def production_count(usecase):
@@ -74,3 +75,42 @@ def test_registry_refusals(empty_app, call, message):
         versions.promote("a", 1, actor="t")
         with pytest.raises(versions.RegistryError, match=message):
             call()
+
+
+# -- a trainer that loses the race for a version number ------------------------------------------
+
+def lose_every_race(monkeypatch) -> None:
+    """As if another trainer always took the number first: every attempt picks version 1,
+    which exists, so the unique constraint refuses each insert."""
+    monkeypatch.setattr(versions, "next_version_number", lambda usecase: 1)
+
+
+def test_a_lost_race_keeps_a_key_another_version_shares(backend_app, monkeypatch):
+    with backend_app.app_context():
+        first = register_dummy(value=1.0)
+        lose_every_race(monkeypatch)
+        with pytest.raises(versions.RegistryError, match="too many concurrent"):
+            register_dummy(value=1.0)  # the same model: the same content-addressed key
+        assert stored_keys(versions.artifact_store()) == [first.artifact_path]
+        model = versions.artifact_store().load(first.artifact_path, first.artifact_sha256)
+        assert model.predict([[0]])[0] == 1.0
+
+
+def test_a_lost_race_removes_a_key_no_version_refers_to(backend_app, monkeypatch):
+    with backend_app.app_context():
+        first = register_dummy(value=1.0)
+        lose_every_race(monkeypatch)
+        with pytest.raises(versions.RegistryError, match="too many concurrent"):
+            register_dummy(value=2.0)
+        assert stored_keys(versions.artifact_store()) == [first.artifact_path]
+
+
+def test_a_trainer_that_loses_once_takes_the_next_number(backend_app, monkeypatch):
+    with backend_app.app_context():
+        register_dummy(value=1.0)
+        numbers = iter([1, 2])  # another trainer took 1 just before us
+        monkeypatch.setattr(versions, "next_version_number", lambda usecase: next(numbers))
+        row = register_dummy(value=2.0)
+        assert row.version == 2 and len(stored_keys(versions.artifact_store())) == 2
+        model = versions.artifact_store().load(row.artifact_path, row.artifact_sha256)
+        assert model.predict([[0]])[0] == 2.0

@@ -71,6 +71,18 @@ def test_a_job_left_running_by_a_killed_worker_is_failed_on_a_new_portals_first_
 
 # -- a model file that is missing or corrupted ------------------------------------------------
 
+def file_of_its_own(name: str, number: int) -> Path:
+    """The model file of one version alone. A copy of production may share production's file
+    (the same bytes have the same content-addressed key), and breaking that would break both."""
+    store = versions.artifact_store()
+    row = versions.get_version(name, number)
+    own = f"{name}/v{number}-own.joblib"
+    store.write(own, store.resolve(row.artifact_path).read_bytes())
+    row.artifact_path = own
+    db.session.commit()
+    return store.resolve(own)
+
+
 def damage(path: Path, how: str) -> None:
     if how == "missing":
         path.unlink()
@@ -99,8 +111,7 @@ def test_a_broken_model_file_is_503_for_its_usecase_alone_until_an_admin_rolls_b
     with setup.app_context():
         broken = add_copy_of_production(name)
         versions.promote(name, broken, actor=ADMIN, reason="a version to break")
-        damage(versions.artifact_store().resolve(versions.get_version(name, broken)
-                                                 .artifact_path), how)
+        damage(file_of_its_own(name, broken), how)
     reason = "missing" if how == "missing" else "sha256"  # what the message must name
 
     # A portal (with CSRF checks on, as in production) started with the file already broken.
