@@ -31,6 +31,12 @@ def init_app(app: Flask) -> None:
             pass
         busy = ServiceUnavailable("The database is busy or unreachable; please try again in "
                                   "a moment.")
-        response = app.make_response(http_error(busy))
+        if api_errors.is_api_request():
+            response = app.make_response(api_errors.from_http_exception(busy))
+        else:
+            # Rendered without the context processors: Flask-Login's asks the registry who is
+            # signed in, which is what just failed.
+            page = app.jinja_env.get_template("errors/unavailable.html").render(error=busy)
+            response = app.make_response((page, busy.code))
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response

@@ -105,3 +105,22 @@ def test_the_api_needs_no_csrf_token_while_forms_do(app, tmp_path):
     assert protected.post(PREDICT, json={"inputs": example}).status_code == 200
     page = protected.post(f"/usecases/{NAME}/", data={"anything": "1"})
     assert page.status_code == 400 and page.mimetype == "text/html"
+
+
+def test_an_unreachable_database_is_503_with_retry_after_for_pages_and_the_api(app):
+    """Signed in, with the registry gone: even the page, whose menu would ask the registry who
+    is signed in, answers 503 with Retry-After, never 500."""
+    from pathlib import Path
+
+    gone = make_app(Path(app.instance_path),
+                    SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:9/gone")
+    client = gone.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = "1"
+    page = client.get("/history/")
+    assert page.status_code == 503 and page.headers["Retry-After"] == "2"
+    text = page.get_data(as_text=True)
+    assert "busy or unreachable" in text and "Log out" not in text
+    api = client.get("/api/v1/predictions", headers={"Authorization": "Bearer mh_anything"})
+    assert api.status_code == 503 and api.headers["Retry-After"] == "2"
+    assert api.get_json()["error"]["message"].startswith("The database is busy")
