@@ -2,6 +2,8 @@
 import os
 import stat
 
+import pytest
+
 from portal import create_app
 from tests.conftest import make_app
 
@@ -33,6 +35,7 @@ def test_secret_key_generated_once_and_private(tmp_path):
     assert other != first
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_runs_in_wal_mode_with_busy_timeout(empty_app):
     from registry.database import db
 
