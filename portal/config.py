@@ -7,7 +7,8 @@ DEFAULTS = {
     "SQLALCHEMY_DATABASE_URI": None,
     "ARTIFACT_DIR": None,
     # SECRET_KEY is left to Flask's default, None, which means: generated once into
-    # instance/secret_key (a key written here would be the same for every installation).
+    # instance/secret_key (a key written here would be the same for every installation). An
+    # installation that several hosts may serve must be given one (see portal.create_app).
     "USECASES": None,  # names of the use cases to enable; None enables every installed one
     "MODEL_CACHE_SECONDS": 2.0,  # how stale a process's idea of "production" may be
     # After a model loads, keep everything alive out of the garbage collector's scans (see
@@ -15,6 +16,7 @@ DEFAULTS = {
     "FREEZE_HEAP_ON_MODEL_LOAD": True,
     "JOB_HEARTBEAT_SECONDS": 2.0,
     "JOB_STALE_SECONDS": 30.0,  # a running job silent this long is marked failed
+    "JOB_QUEUE_URL": None,  # redis:// URL of the training queue; None: a local process per job
     "TRAINING_SAMPLE": None,  # train on at most this many rows (quick tests); None: all data
     "MAX_BATCH": 1000,
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
