@@ -6,6 +6,7 @@ import secrets
 from pathlib import Path
 from typing import Any, Mapping
 
+import sqlalchemy as sa
 from flask import Flask
 
 from portal.application import Portal
@@ -57,7 +58,31 @@ def _fill_instance_defaults(app: Flask) -> None:
     if not app.config["ARTIFACT_DIR"]:
         app.config["ARTIFACT_DIR"] = str(folder / "models")
     if not app.config["SECRET_KEY"]:
+        shared = shared_across_hosts(app.config)
+        if shared:
+            raise RuntimeError(
+                "SECRET_KEY must be set (in instance/config.py or as MODELHUB_SECRET_KEY) "
+                f"because {shared}: every host must sign sessions with the same key, and a "
+                "generated one would be this host's alone.")
         app.config["SECRET_KEY"] = _installation_secret(folder / "secret_key")
+
+
+def shared_across_hosts(config: Mapping[str, Any]) -> str | None:
+    """What makes this installation one that several hosts may serve (None: one host only).
+
+    A generated secret key lives in one host's instance folder: hosts sharing a registry would
+    each make their own, and a session signed by one would be refused by the next. So once any
+    of the installation's state lives off this host (a database server rather than a SQLite
+    file, artifacts in S3, a training queue), the key must be given, the same on every host.
+    """
+    database = sa.engine.make_url(config["SQLALCHEMY_DATABASE_URI"]).get_backend_name()
+    if database != "sqlite":
+        return f"the registry is a {database} database"
+    if str(config.get("ARTIFACT_DIR") or "").startswith("s3://"):
+        return "ARTIFACT_DIR is in S3"
+    if config.get("JOB_QUEUE_URL"):
+        return "JOB_QUEUE_URL is set"
+    return None
 
 
 def _installation_secret(path: Path) -> str:

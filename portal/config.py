@@ -8,7 +8,8 @@ DEFAULTS = {
     "ARTIFACT_DIR": None,  # a folder, or s3://bucket/prefix for an S3 bucket
     "S3_ENDPOINT_URL": None,  # an S3 API other than AWS's (MinIO, Ceph): its URL
     # SECRET_KEY is left to Flask's default, None, which means: generated once into
-    # instance/secret_key (a key written here would be the same for every installation).
+    # instance/secret_key (a key written here would be the same for every installation). An
+    # installation that several hosts may serve must be given one (see portal.create_app).
     "USECASES": None,  # names of the use cases to enable; None enables every installed one
     "MODEL_CACHE_SECONDS": 2.0,  # how stale a process's idea of "production" may be
     # After a model loads, keep everything alive out of the garbage collector's scans (see

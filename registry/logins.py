@@ -8,33 +8,44 @@ Two counts of recent failed sign-ins are kept, over a sliding window (15 minutes
 While either count is at its limit, sign-ins from there are refused without checking the
 password (so a lucky guess does not get in either), and the caller is told how long to wait.
 
-Gunicorn runs several worker processes, so a count kept in one process's memory would let an
-attacker spread guesses over the workers. The counts live in small files in the instance folder,
-one per key, each read and rewritten under an exclusive lock (flock), which every worker of one
-installation shares. They are runtime state like the job logs: deleting them only lifts the
-locks early, and no table or migration is needed.
+The portal runs as several worker processes on several hosts, so the counts live in the
+registry they share: the `login_failures` table, one row per failure and key. A row holds the
+time and the key's HMAC-SHA256 under the secret key: the table names no user and no address,
+and without the key a copy of it cannot be matched against a list of addresses (a new secret
+key starts the counts afresh). Each attempt deletes the rows that have left the window, so the
+table holds about one window's failures.
+
+What holds with many requests at once, in any number of processes and hosts: at most the
+limit's number of passwords are checked per key within a window (a successful sign-in forgets
+the name's count, as before). An attempt first writes its rows as though it had failed and
+commits, then counts, and checks the password only if every count, its own row included, is
+within its limit. Of attempts racing on one key, the last to commit sees the others' rows: on
+PostgreSQL each statement sees every commit made before it, and SQLite has one writer at a
+time. The price falls on the safe side: attempts racing near the limit may all be refused, and
+an attempt whose password is being checked counts against the others until it succeeds. A
+refused attempt takes its rows back, so hammering at a lock does not make it longer. Times come
+from `clock` on each host, so the hosts' clocks must agree (NTP): a skew moves the window's edge
+by as much.
 """
 from __future__ import annotations
 
-import fcntl
 import hashlib
+import hmac
 import math
-import os
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, Iterator
+from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
 from flask import current_app
 
 from registry import users
-from registry.models import User
+from registry.database import db
+from registry.models import LoginFailure, User
 
 WINDOW_SECONDS = 15 * 60
 FAILURES_PER_NAME = 5      # for one username from one address
 FAILURES_PER_ADDRESS = 20  # from one address, whatever the usernames
-FOLDER = "login-failures"  # inside the instance folder
 
 clock = time.time  # wall-clock time, the same in every worker; tests replace it
 
@@ -53,117 +64,96 @@ def sign_in(username: str, password: str, address: str | None) -> SignIn:
     A failure is counted; a success forgets the failures of that name from that address (not
     those of the address: an attacker must not reset them by signing in to an account of theirs).
     """
-    limits = _limits(username, address)
-    log = _failure_log()
-    wait = max(log.wait_seconds(key, limit) for key, limit in limits)
-    if wait:
+    counts = FailureCounts(username, address)
+    wait = counts.wait_seconds()
+    if wait:  # locked out already: refused without writing anything
         return SignIn(None, wait)
+    mine = counts.reserve()
+    if counts.over_limit():  # racing attempts committed theirs first
+        counts.withdraw(mine)
+        return SignIn(None, max(1, counts.wait_seconds()))
     user = users.authenticate(username, password)
-    if user is None:
-        for key, _ in limits:
-            log.add(key)
-        return SignIn(None, max(log.wait_seconds(key, limit) for key, limit in limits))
-    log.forget(limits[0][0])
+    if user is None:  # the reserved rows stay: they are this failure
+        return SignIn(None, counts.wait_seconds())
+    counts.withdraw(mine, forget_name=True)
     return SignIn(user)
 
 
-def _limits(username: str, address: str | None) -> list[tuple[str, int]]:
-    """(key, limit) pairs, the name-and-address one first. Names are stripped as sign-in does,
-    and case-folded too, so that "Ada" and "ada " share one count."""
-    config = current_app.config
-    where = address or "unknown"
-    return [(f"name:{username.strip().casefold()}\naddress:{where}",
+class FailureCounts:
+    """The two counts one sign-in attempt is held to, as (key digest, limit), the name's first."""
+
+    def __init__(self, username: str, address: str | None) -> None:
+        config = current_app.config
+        where = address or "unknown"
+        self.window = timedelta(seconds=float(config.get("LOGIN_WINDOW_SECONDS",
+                                                         WINDOW_SECONDS)))
+        # Names are stripped as sign-in does, and case-folded too, so that "Ada" and "ada "
+        # share one count.
+        self.limits = [
+            (_digest(f"name:{username.strip().casefold()}\naddress:{where}"),
              int(config.get("LOGIN_FAILURES_PER_NAME", FAILURES_PER_NAME))),
-            (f"address:{where}",
+            (_digest(f"address:{where}"),
              int(config.get("LOGIN_FAILURES_PER_ADDRESS", FAILURES_PER_ADDRESS)))]
 
+    def wait_seconds(self) -> int:
+        """How long until every count is below its limit; 0 if all are already."""
+        now = _now()
+        wait = 0
+        for digest, limit in self.limits:
+            # Failures leave the window oldest first; once the limit-th newest has left, one
+            # more attempt is allowed.
+            moment = self._nth_newest(digest, limit, now)
+            if moment is not None:
+                left = math.ceil((moment + self.window - now).total_seconds())
+                wait = max(wait, left, 1)
+        return wait
 
-def _failure_log() -> FailureLog:
-    return FailureLog(Path(current_app.instance_path) / FOLDER,
-                      float(current_app.config.get("LOGIN_WINDOW_SECONDS", WINDOW_SECONDS)))
+    def over_limit(self) -> bool:
+        """Whether a count holds more failures than its limit, this attempt's own included."""
+        now = _now()
+        return any(self._nth_newest(digest, limit + 1, now) is not None
+                   for digest, limit in self.limits)
+
+    def reserve(self) -> list[int]:
+        """Count this attempt as a failure under each key, commit, and return the rows' ids.
+
+        The rows that have left the window are deleted in the same transaction.
+        """
+        now = _now()
+        db.session.execute(sa.delete(LoginFailure)
+                           .where(LoginFailure.failed_at <= now - self.window))
+        rows = [LoginFailure(key_digest=digest, failed_at=now) for digest, _ in self.limits]
+        db.session.add_all(rows)
+        db.session.flush()
+        ids = [row.id for row in rows]
+        db.session.commit()
+        return ids
+
+    def withdraw(self, ids: list[int], *, forget_name: bool = False) -> None:
+        """Take back the rows `reserve` wrote; with `forget_name`, all of the name's failures."""
+        doomed = LoginFailure.id.in_(ids)
+        if forget_name:
+            doomed = sa.or_(doomed, LoginFailure.key_digest == self.limits[0][0])
+        db.session.execute(sa.delete(LoginFailure).where(doomed))
+        db.session.commit()
+
+    def _nth_newest(self, digest: str, n: int, now: datetime) -> datetime | None:
+        """When the n-th newest failure in the window counted under `digest` happened (None:
+        there are fewer than n). Served by the index on (key_digest, failed_at)."""
+        return db.session.scalar(
+            sa.select(LoginFailure.failed_at)
+            .where(LoginFailure.key_digest == digest, LoginFailure.failed_at > now - self.window)
+            .order_by(LoginFailure.failed_at.desc()).offset(n - 1).limit(1))
 
 
-class FailureLog:
-    """The times of recent failures per key: one small file per key, shared by all workers."""
+def _digest(key: str) -> str:
+    """The digest a count is stored under: `key` through HMAC-SHA256 with the secret key, so
+    that what the table holds tells nothing of the names and addresses without the key."""
+    secret = current_app.secret_key
+    secret = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(secret, key.encode(), hashlib.sha256).hexdigest()
 
-    KEEP = 100  # more failures than any limit; a file never grows past this many lines
 
-    def __init__(self, folder: Path, window: float) -> None:
-        self.folder = folder
-        self.window = window
-
-    def wait_seconds(self, key: str, limit: int) -> int:
-        """How long until fewer than `limit` failures of `key` are recent; 0 if already so."""
-        path = self._path(key)
-        if not path.exists():
-            return 0
-        with self._locked(path) as handle:
-            times = self._recent(handle)
-        if len(times) < limit:
-            return 0
-        # Failures leave the window oldest first; once the limit-th newest has left, one more
-        # attempt is allowed.
-        return max(1, math.ceil(times[-limit] + self.window - clock()))
-
-    def add(self, key: str) -> None:
-        """Count one failure of `key` now."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with self._locked(self._path(key)) as handle:
-            times = (self._recent(handle) + [clock()])[-self.KEEP:]
-            handle.seek(0)
-            handle.truncate()
-            handle.write("".join(f"{moment:.3f}\n" for moment in times))
-        self._sweep()
-
-    def forget(self, key: str) -> None:
-        path = self._path(key)
-        if path.exists():
-            with self._locked(path):
-                path.unlink(missing_ok=True)
-
-    def _path(self, key: str) -> Path:
-        # A digest, so that no username or address can name a file of its choosing.
-        return self.folder / hashlib.sha256(key.encode()).hexdigest()
-
-    def _recent(self, handle: IO[str]) -> list[float]:
-        handle.seek(0)
-        since = clock() - self.window
-        times = []
-        for line in handle.read().split():
-            try:
-                moment = float(line)
-            except ValueError:  # a torn or edited file: ignore what cannot be read
-                continue
-            if since < moment:
-                times.append(moment)
-        return sorted(times)
-
-    @contextmanager
-    def _locked(self, path: Path) -> Iterator[IO[str]]:
-        """The file, open for reading and writing under an exclusive lock."""
-        while True:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            if os.fstat(fd).st_nlink:
-                break
-            os.close(fd)  # removed (forgotten or swept) while we waited for it: open it anew
-        with os.fdopen(fd, "r+") as handle:  # closing it releases the lock
-            yield handle
-
-    def _sweep(self) -> None:
-        """Remove files with no recent failure, at most once per window, so that many names
-        tried once each do not pile up files for ever."""
-        marker = self.folder / ".swept"
-        now = clock()
-        if marker.exists() and now - marker.stat().st_mtime < self.window:
-            return
-        marker.touch()
-        for path in self.folder.iterdir():
-            if path.name.startswith("."):
-                continue
-            try:
-                with self._locked(path) as handle:
-                    if not self._recent(handle):
-                        path.unlink(missing_ok=True)
-            except FileNotFoundError:  # another worker swept it first
-                continue
+def _now() -> datetime:
+    """`clock`'s time as the registry stores times: UTC, without tzinfo."""
+    return datetime.fromtimestamp(clock(), UTC).replace(tzinfo=None)

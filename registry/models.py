@@ -1,4 +1,5 @@
-"""The registry's tables: model versions, promotions, predictions, training jobs and users."""
+"""The registry's tables: model versions, promotions, predictions, training jobs, users and
+recent failed sign-ins."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -181,6 +182,23 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+
+class LoginFailure(db.Model):
+    """One recent failed sign-in, counted under one key (see registry/logins.py).
+
+    Kept in the registry so that every worker of every host sees the same counts; only a keyed
+    digest of the key is stored, never a username or an address.
+    """
+
+    __tablename__ = "login_failures"
+    # The window query: one key's failures, newest first, from the window's start.
+    __table_args__ = (sa.Index("ix_login_failures_key_failed", "key_digest", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_digest: Mapped[str] = mapped_column(sa.String(64))
+    # Indexed on its own too, for deleting every key's failures once they leave the window.
+    failed_at: Mapped[datetime] = mapped_column(index=True)
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -34,6 +34,8 @@ def create_user(username: str, password: str, role: str) -> User:
 
 
 def find_user(username: str) -> User | None:
+    if "\x00" in username:  # PostgreSQL text holds no NUL and refuses a query with one
+        return None
     return db.session.scalar(sa.select(User).where(User.username == username))
 
 

@@ -27,6 +27,7 @@ from registry.database import db
 
 KINDS = ("sqlite", "postgresql")
 CONFIG = "config.py"
+TEST_SECRET_KEY = "secret key of the test installations on PostgreSQL"
 
 
 class Databases:
@@ -92,8 +93,11 @@ class Databases:
         return name
 
     def _point(self, folder: Path, name: str) -> None:
+        # A registry on a server may be shared by several hosts, so the portal wants the
+        # secret key given rather than generated.
         (folder / CONFIG).write_text(
-            f"SQLALCHEMY_DATABASE_URI = {self.postgres.url(name)!r}\n")
+            f"SQLALCHEMY_DATABASE_URI = {self.postgres.url(name)!r}\n"
+            f"SECRET_KEY = {TEST_SECRET_KEY!r}\n")
 
 
 def database_of(folder: Path) -> str | None:
@@ -101,7 +105,7 @@ def database_of(folder: Path) -> str | None:
     config = Path(folder) / CONFIG
     if not config.exists():
         return None
-    found = re.search(r"/(\w+)'$", config.read_text().strip())
+    found = re.search(r"^SQLALCHEMY_DATABASE_URI = '.*/(\w+)'$", config.read_text(), re.M)
     return found.group(1) if found else None
 
 

@@ -2,6 +2,8 @@
 import os
 import stat
 
+import pytest
+
 from portal import create_app
 from tests.conftest import make_app
 
@@ -33,6 +35,40 @@ def test_secret_key_generated_once_and_private(tmp_path):
     assert other != first
 
 
+# Settings that let several hosts serve one installation: each must share the secret key.
+SEVERAL_HOSTS = [
+    {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://hub@127.0.0.1:9/hub"},
+    {"ARTIFACT_DIR": "s3://models-bucket/hub"},
+    {"JOB_QUEUE_URL": "redis://127.0.0.1:9/0"},
+]
+
+
+@pytest.mark.parametrize("settings", SEVERAL_HOSTS, ids=lambda s: next(iter(s)))
+def test_several_hosts_refuse_to_start_without_a_secret_key(tmp_path, settings):
+    """Each host would generate a key of its own, and sessions would break between hosts.
+    (Refused before any connection: nothing listens on port 9.)"""
+    with pytest.raises(RuntimeError, match=r"SECRET_KEY must be set .*MODELHUB_SECRET_KEY"):
+        create_app({"INSTANCE_PATH": str(tmp_path), "USECASES": []} | settings)
+    assert not (tmp_path / "secret_key").exists()
+
+
+@pytest.mark.parametrize("settings", SEVERAL_HOSTS, ids=lambda s: next(iter(s)))
+@pytest.mark.parametrize("given_by", ["mapping", "environment", "config.py"])
+def test_several_hosts_start_with_the_secret_key_given(tmp_path, monkeypatch, settings,
+                                                       given_by):
+    key = "the same key on every host"
+    config = {"INSTANCE_PATH": str(tmp_path), "USECASES": []} | settings
+    if given_by == "mapping":
+        config["SECRET_KEY"] = key
+    elif given_by == "environment":
+        monkeypatch.setenv("MODELHUB_SECRET_KEY", key)
+    else:
+        (tmp_path / "config.py").write_text(f"SECRET_KEY = {key!r}\n")
+    assert create_app(config).secret_key == key
+    assert not (tmp_path / "secret_key").exists()
+
+
+@pytest.mark.sqlite_only
 def test_sqlite_runs_in_wal_mode_with_busy_timeout(empty_app):
     from registry.database import db
 

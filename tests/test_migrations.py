@@ -16,7 +16,7 @@ def test_upgrade_builds_every_table_from_nothing(empty_app):
     with empty_app.app_context():
         tables = set(sa.inspect(db.engine).get_table_names())
     assert {"model_versions", "promotions", "predictions", "training_jobs", "users",
-            "alembic_version"} <= tables
+            "login_failures", "alembic_version"} <= tables
 
 
 def test_migrations_match_the_models(empty_app):

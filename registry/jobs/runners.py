@@ -13,9 +13,10 @@ from flask import Flask
 
 from registry.models import TrainingJob
 
-# Settings a training process needs to reach the same database, artifacts and use cases.
+# Settings a training process needs to reach the same database, artifacts and use cases (and
+# the secret key, which an app shared across hosts must be given: see portal.shared_across_hosts).
 FORWARDED_SETTINGS = ("SQLALCHEMY_DATABASE_URI", "ARTIFACT_DIR", "S3_ENDPOINT_URL", "USECASES",
-                      "TRAINING_SAMPLE", "JOB_HEARTBEAT_SECONDS")
+                      "TRAINING_SAMPLE", "JOB_HEARTBEAT_SECONDS", "SECRET_KEY")
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 Lost = tuple[int, str, str]  # (job id, message, error) of a job that ended unfinished

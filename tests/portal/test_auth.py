@@ -45,6 +45,11 @@ def test_failed_login_is_401_with_a_message_and_signs_nobody_in(auth, client, us
     assert client.get("/history/").status_code == 302
 
 
+def test_a_name_with_a_nul_is_unknown_not_an_error(auth):
+    """PostgreSQL's text cannot hold a NUL: such a name fails like any unknown one."""
+    assert auth.login(ADMIN + "\x00").status_code == 401
+
+
 def test_empty_login_form_names_the_missing_fields(auth):
     response = auth.login("", "")
     page = response.get_data(as_text=True)

@@ -17,6 +17,7 @@ from tests.registry.test_jobs import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 NAME = "heart-disease"
+SECRET_KEY = "the installation's shared secret key"  # required with a job queue
 
 
 @pytest.fixture(scope="module")
@@ -34,14 +35,15 @@ def queued_app(app, redis_url):
     import redis
 
     redis.Redis.from_url(redis_url).flushdb()
-    return make_app(Path(app.instance_path), JOB_QUEUE_URL=redis_url, JOB_STALE_SECONDS=1)
+    return make_app(Path(app.instance_path), JOB_QUEUE_URL=redis_url, JOB_STALE_SECONDS=1,
+                    SECRET_KEY=SECRET_KEY)
 
 
 def start_worker(app, *args: str) -> subprocess.Popen:
     """`flask --app portal hub worker` on the app's instance folder, as another host would;
     its output goes to worker.log there."""
     env = dict(os.environ, MODELHUB_INSTANCE_PATH=app.instance_path,
-               MODELHUB_JOB_QUEUE_URL=app.config["JOB_QUEUE_URL"])
+               MODELHUB_JOB_QUEUE_URL=app.config["JOB_QUEUE_URL"], MODELHUB_SECRET_KEY=SECRET_KEY)
     with open(Path(app.instance_path) / "worker.log", "ab") as output:
         return subprocess.Popen(  # nosec B603: fixed argv
             [sys.executable, "-m", "flask", "--app", "portal", "hub", "worker", *args],
@@ -89,7 +91,7 @@ def test_a_killed_work_horse_fails_the_job_at_once_and_leaves_production(queued_
     with queued_app.app_context():
         job = jobs.start(NAME, requested_by="t")
     slow = make_app(Path(queued_app.instance_path), JOB_QUEUE_URL=queued_app.config[
-        "JOB_QUEUE_URL"])  # JOB_STALE_SECONDS at its default: the failure is not a guess
+        "JOB_QUEUE_URL"], SECRET_KEY=SECRET_KEY)  # JOB_STALE_SECONDS at its default: no guess
     worker = start_worker(queued_app)
     try:
         wait_for(slow, job.id, until=lambda j: j.status == "running" and j.pid, seconds=60)

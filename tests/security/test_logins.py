@@ -1,14 +1,22 @@
-"""Login throttling: repeated failed sign-ins are locked out for a while, in every worker."""
+"""Login throttling: repeated failed sign-ins are locked out for a while, in every worker of every
+host, since the counts live in the registry."""
 from __future__ import annotations
 
+import hashlib
 import re
 import subprocess
 import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
-from registry import logins
+from registry import logins, users
+from registry.database import db
+from registry.models import LoginFailure
 from tests.portal.conftest import PASSWORD
 from tests.security.conftest import USERNAMES
 
@@ -116,24 +124,70 @@ def test_failures_in_another_process_count_too(app, tokens):
     assert attempt(client, ADA, PASSWORD).status_code == 429
 
 
-def test_names_never_choose_a_file_name(app, tokens):
+def stored_failures(app) -> list[str]:
+    """The key digests of every failure the registry holds."""
+    with app.app_context():
+        return db.session.scalars(sa.select(LoginFailure.key_digest)).all()
+
+
+def test_the_registry_holds_no_name_or_address(app, tokens):
+    """A copy of the registry does not tell who tried to sign in from where."""
     client = app.test_client()
-    fail(client, "../../secret_key", 1)
-    fail(client, "/etc/passwd\x00", 1)
-    folder = Path(app.instance_path) / logins.FOLDER
-    names = [path.name for path in folder.iterdir() if not path.name.startswith(".")]
-    assert names and all(re.fullmatch(r"[0-9a-f]{64}", name) for name in names)
-    assert (Path(app.instance_path) / "secret_key").read_text().strip() == app.secret_key
+    assert fail(client, "../../secret_key", 1) == [401]
+    assert fail(client, "/etc/passwd\x00", 1) == [401]
+    assert fail(client, ADA, 1, address=ELSEWHERE) == [401]
+    digests = stored_failures(app)
+    assert len(digests) == 6  # a count of the name and one of the address, for each failure
+    assert all(re.fullmatch(r"[0-9a-f]{64}", digest) for digest in digests)
+    # Keyed with the secret key: digesting a list of addresses without it finds none of them.
+    unkeyed = {hashlib.sha256(f"address:{where}".encode()).hexdigest()
+               for where in (HERE, ELSEWHERE)}
+    assert not unkeyed & set(digests)
 
 
-def test_old_failure_files_are_swept(tmp_path, monkeypatch):
-    log = logins.FailureLog(tmp_path, window=60)
+def test_signing_in_deletes_the_name_s_failures_but_not_the_address_s(app, tokens):
+    client = app.test_client()
+    fail(client, ADA, 2)
+    assert attempt(client, ADA, PASSWORD).status_code == 302
+    assert len(stored_failures(app)) == 2  # the address's two failures, still counted
+
+
+def test_failures_that_left_the_window_are_deleted(app, tokens, monkeypatch):
+    """The table holds about one window's failures, however many names were tried once."""
+    client = app.test_client()
     for n in range(5):
-        log.add(f"name:{n}")
-    assert len(list(tmp_path.iterdir())) == 6  # five counts and the sweep's marker
-    later = logins.clock() + 61
+        fail(client, f"guess-{n}", 1)
+    assert len(stored_failures(app)) == 10
+    later = logins.clock() + logins.WINDOW_SECONDS + 1
     monkeypatch.setattr(logins, "clock", lambda: later)
-    log.add("name:new")
-    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == \
-        [log._path("name:new").name]
-    assert log.wait_seconds("name:0", 1) == 0 and log.wait_seconds("name:new", 1) > 0
+    fail(client, "guess-new", 1)
+    assert len(stored_failures(app)) == 2
+
+
+def test_racing_attempts_check_no_more_passwords_than_the_limit(app, tokens, monkeypatch):
+    """Requests sent at once cannot all pass the check before any of them is counted."""
+    checked = []
+    real_authenticate = users.authenticate
+
+    def slow_authenticate(username: str, password: str):
+        checked.append(username)
+        time.sleep(0.3)  # a slow password hash: room for every racer to pass a naive check
+        return real_authenticate(username, password)
+
+    monkeypatch.setattr(users, "authenticate", slow_authenticate)
+    racers = 3 * logins.FAILURES_PER_NAME
+    start = threading.Barrier(racers)
+
+    def race(_: int) -> int:
+        client = app.test_client()
+        start.wait(timeout=60)
+        return attempt(client, ADA, "wrong password").status_code
+
+    with ThreadPoolExecutor(racers) as pool:
+        statuses = list(pool.map(race, range(racers)))
+    assert set(statuses) <= {401, 429}
+    assert len(checked) <= logins.FAILURES_PER_NAME
+    # The attempts refused took their rows back: only the checked ones count.
+    assert len(stored_failures(app)) == 2 * len(checked)
+    locked = len(checked) == logins.FAILURES_PER_NAME
+    assert attempt(app.test_client(), ADA, PASSWORD).status_code == (429 if locked else 302)
