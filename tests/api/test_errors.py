@@ -112,7 +112,7 @@ def test_an_unreachable_database_is_503_with_retry_after_for_pages_and_the_api(a
     is signed in, answers 503 with Retry-After, never 500."""
     from pathlib import Path
 
-    gone = make_app(Path(app.instance_path),
+    gone = make_app(Path(app.instance_path), SECRET_KEY="a key shared by the hosts",
                     SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:9/gone")
     client = gone.test_client()
     with client.session_transaction() as session:

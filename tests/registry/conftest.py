@@ -9,6 +9,7 @@ import pytest
 from registry.artifacts import ArtifactStore
 from registry.artifacts.folder import FolderStore
 from tests.conftest import migrated_app
+from tests.databases import TEST_SECRET_KEY
 
 BACKENDS = ("folder", "s3")
 
@@ -19,7 +20,9 @@ def backend(request, tmp_path) -> dict[str, str | None]:
     if request.param == "folder":
         return {"ARTIFACT_DIR": str(tmp_path / "models"), "S3_ENDPOINT_URL": None}
     bucket = request.getfixturevalue("s3_bucket")
-    return {"ARTIFACT_DIR": bucket.url("models"), "S3_ENDPOINT_URL": bucket.endpoint}
+    # Artifacts in a bucket mean an installation shared across hosts: its key must be given.
+    return {"ARTIFACT_DIR": bucket.url("models"), "S3_ENDPOINT_URL": bucket.endpoint,
+            "SECRET_KEY": TEST_SECRET_KEY}
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from registry import jobs, serving, versions
 from registry.database import db, utcnow
 from registry.models import TrainingJob
 from tests.conftest import make_app, migrated_app
+from tests.databases import TEST_SECRET_KEY
 from tests.registry.conftest import stored_keys
 
 
@@ -116,7 +117,8 @@ def test_the_database_allows_one_active_job_per_usecase(app):
 def test_a_job_stores_its_model_where_the_portal_keeps_artifacts(s3_bucket, tmp_path):
     """The worker process gets the artifact settings (and the AWS credentials) of its portal."""
     app = migrated_app(tmp_path / "instance", ARTIFACT_DIR=s3_bucket.url(),
-                       S3_ENDPOINT_URL=s3_bucket.endpoint, TRAINING_SAMPLE=200)
+                       S3_ENDPOINT_URL=s3_bucket.endpoint, TRAINING_SAMPLE=200,
+                       SECRET_KEY=TEST_SECRET_KEY)
     with app.app_context():
         job = jobs.start("heart-disease", requested_by="tester", promote=True)
     assert wait_for(app, job.id)[-1][0] == "succeeded"
