@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Flask
 from flask_migrate import Migrate
 
-from registry.database import db, engine_options
+from registry.database import close_session, db, engine_options
 
 migrate = Migrate()
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
         engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
         | app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
     db.init_app(app)
+    app.teardown_appcontext(close_session)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     app.extensions["modelhub.models"] = ModelCache(app)
     jobs.init_app(app)

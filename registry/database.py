@@ -81,6 +81,22 @@ def _connection_settings(dbapi_connection, _record) -> None:
         connections.configure(dbapi_connection)
 
 
+def close_session(_error: BaseException | None = None) -> None:
+    """End the request's session at teardown, even on a connection the server has just closed.
+
+    Flask-SQLAlchemy's own teardown ends it with a ROLLBACK; on a connection PostgreSQL
+    terminated (a restart), that ROLLBACK raises after the answer was made, and the request
+    becomes a 500. Registered after Flask-SQLAlchemy's, this runs first (teardowns run in
+    reverse): a dead connection is only dropped (the pool has already invalidated it).
+    """
+    try:
+        db.session.remove()
+    except sa.exc.DBAPIError as error:
+        if not unavailable(error):
+            raise
+        db.session.registry.clear()
+
+
 def sqlite_fast_paths(engine: Engine | None = None) -> bool:
     """Whether the SQLite-only speed-ups apply: the engine is SQLite on a file, and the
     SQLITE_FAST_PATHS setting (on by default; tests turn it off to check the portable path)."""
