@@ -68,3 +68,10 @@ LOADTEST_SECONDS ?= 120
 .PHONY: loadtest
 loadtest: setup
 	LOADTEST_SECONDS=$(LOADTEST_SECONDS) $(BIN)/python -m pytest -q -s tests/reliability/test_load.py
+
+# The multi-host rehearsal (issue 13, docs/deploy.md): PostgreSQL, Redis, moto's S3 server, two
+# gunicorn hosts and a queue worker on this machine; prints its figures. The suite runs it short.
+REHEARSAL_SECONDS ?= 30
+.PHONY: rehearsal
+rehearsal: setup services
+	REHEARSAL_SECONDS=$(REHEARSAL_SECONDS) $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/rehearsal

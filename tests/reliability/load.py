@@ -252,14 +252,18 @@ def percentile(ordered: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))]
 
 
-def run(target: Target, *, clients: int, seconds: float, max_requests: int = 100_000) -> Report:
-    """Run `clients` clients for `seconds` seconds (each at most `max_requests` requests)."""
+def run(target: Target, *, clients: int, seconds: float, max_requests: int = 100_000,
+        promotions: bool = True) -> Report:
+    """Run `clients` clients for `seconds` seconds (each at most `max_requests` requests);
+    the first switches versions unless `promotions` is off."""
     examples = catalogue(target)
+    first = 0 if promotions else 1
     outcomes: list[list[Outcome]] = [[] for _ in range(clients)]
     began = time.monotonic()
     deadline = began + seconds
     threads = [threading.Thread(target=run_client, daemon=True,
-                                args=(n, target, examples, deadline, max_requests, outcomes[n]))
+                                args=(first + n, target, examples, deadline, max_requests,
+                                      outcomes[n]))
                for n in range(clients)]
     for thread in threads:
         thread.start()
