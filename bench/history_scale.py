@@ -85,12 +85,12 @@ def load(database: Path, count: int, pool: dict[str, list[Sample]],
     with closing(sqlite3.connect(database)) as connection:
         with connection:  # one transaction: commits at the end of the block
             connection.execute("DELETE FROM predictions")
-            connection.executemany(INSERT, _rows(count, pool, versions, seed))
+            connection.executemany(INSERT, rows(count, pool, versions, seed))
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return count / (time.perf_counter() - began)
 
 
-def _rows(count: int, pool: dict[str, list[Sample]], versions: dict[str, list[tuple[int, int]]],
+def rows(count: int, pool: dict[str, list[Sample]], versions: dict[str, list[tuple[int, int]]],
           seed: int) -> Iterator[tuple]:
     """`count` rows, oldest first; the random draws are made in bulk with numpy for speed."""
     rng = np.random.default_rng(seed)

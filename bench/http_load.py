@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from bench import load
 from bench.report import Figure
@@ -59,18 +59,33 @@ def body(inputs: Any) -> bytes:
     return json.dumps({"inputs": inputs}).encode()
 
 
-def count(database: Path) -> int:
-    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)) as connection:
-        return connection.execute("SELECT count(*) FROM predictions").fetchone()[0]
+Counter = Callable[[], int]  # the number of stored predictions, read behind the portal's back
 
 
-def settled_count(database: Path, timeout: float = 15.0) -> int:
+def sqlite_counter(database: Path) -> Counter:
+    def count() -> int:
+        with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True,
+                                     timeout=30)) as connection:
+            return connection.execute("SELECT count(*) FROM predictions").fetchone()[0]
+    return count
+
+
+def postgres_counter(dsn: str) -> Counter:
+    def count() -> int:
+        import psycopg
+
+        with psycopg.connect(dsn) as connection:
+            return connection.execute("SELECT count(*) FROM predictions").fetchone()[0]
+    return count
+
+
+def settled_count(count: Counter, timeout: float = 15.0) -> int:
     """The row count once requests still in flight have finished (it stops moving)."""
     deadline = time.monotonic() + timeout
-    last = count(database)
+    last = count()
     while time.monotonic() < deadline:
         time.sleep(0.3)
-        now = count(database)
+        now = count()
         if now == last:
             return now
         last = now
@@ -102,7 +117,7 @@ def _figures(section: str, label: str, runs: list[load.LoadRun], key: str,
 
 
 def singles(portal: str, bare: str, name: str, payload: bytes, plan: Plan, folder: Path,
-            database: Path) -> tuple[list[Figure], list[Stored], dict[int, list[load.LoadRun]]]:
+            database: Counter) -> tuple[list[Figure], list[Stored], dict[int, list[load.LoadRun]]]:
     """Single predictions of one use case at each concurrency, with the storage check.
 
     Each run is paired with a run of the bare endpoint (`bare`) just before it, with the same
@@ -149,7 +164,7 @@ def bare_endpoint(runs: dict[int, list[load.LoadRun]]) -> list[Figure]:
 
 
 def batches(base: str, name: str, inputs: list[dict[str, Any]], sizes: tuple[int, ...],
-            runs: int, database: Path) -> tuple[list[Figure], list[Stored]]:
+            runs: int, database: Counter) -> tuple[list[Figure], list[Stored]]:
     """Batches of each size, one at a time: rows per second end to end, every row stored."""
     url = predict_url(base, name)
     figures: list[Figure] = []

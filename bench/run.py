@@ -11,7 +11,9 @@ trained by `hub bootstrap`, or a copy of `--instance FOLDER` to skip training), 
 2. single predictions over HTTP at 1 and 16 connections (wrk), every one checked as stored;
 3. batches of 100 and 1,000 rows over HTTP;
 4. the history's page, filtered page, charts and CSV export at 10k, 100k and 1M predictions;
-5. training: bootstrap time per use case and in all, and its peak memory.
+5. training: bootstrap time per use case and in all, and its peak memory;
+6. on PostgreSQL, in the same run: single predictions at 16 connections, 1,000-row batches and
+   the history at the largest size.
 Each figure is the median of several runs, shown with min and max. The table is printed and
 written to BENCHMARKS.md at the repository's root (a quick run writes to the temporary folder
 instead, unless `--output` says otherwise).
@@ -30,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import history_scale, http_load, limits, load, machine, report, server, targets
-from bench import training, workload
+from bench import postgres, training, workload
 from portal import create_app
 
 DEFAULT_OUTPUT = server.ROOT / "BENCHMARKS.md"
@@ -134,6 +136,10 @@ def measure(mode: Mode, folder: Path, reuse: Path | None
     figures = limits.measure(app, over_http, quick=mode is QUICK)
     found, stored = over_the_wire(app, env, folder, mode, over_http)
     figures += found + history(app, instance, folder, mode, names)
+    step("the same portal on PostgreSQL")
+    found, checks = on_postgres(app, instance, folder, mode, reference)
+    figures += found
+    stored += checks
     if trained is not None:
         figures += trained.figures()
     return figures, stored, names, trained is not None
@@ -154,7 +160,7 @@ def over_the_wire(app, env: dict[str, str], folder: Path, mode: Mode, names: lis
     figures: list[report.Figure] = []
     stored: list[http_load.Stored] = []
     bare_runs: dict[int, list[load.LoadRun]] = {}
-    database = Path(env["MODELHUB_INSTANCE_PATH"]) / "modelhub.db"
+    database = http_load.sqlite_counter(Path(env["MODELHUB_INSTANCE_PATH"]) / "modelhub.db")
     batch_figures: list[report.Figure] = []
     # Both servers stay up; the one not under load sits idle in accept().
     with server.serving(server.BARE_APP, env, folder / "bare.log") as bare, \
@@ -174,6 +180,22 @@ def over_the_wire(app, env: dict[str, str], folder: Path, mode: Mode, names: lis
             batch_figures += found
             stored += checks
     return http_load.bare_endpoint(bare_runs) + figures + batch_figures, stored
+
+
+def on_postgres(app, instance: Path, folder: Path, mode: Mode, name: str
+                ) -> tuple[list[report.Figure], list[http_load.Stored]]:
+    """Section 6: single predictions, batches and the largest history on PostgreSQL."""
+    from registry import serving
+
+    with app.app_context():
+        usecase = app.extensions["modelhub.usecases"][name]
+        body = http_load.body(workload.first_example(usecase))
+        _, model = serving.production_model(name)
+        batch = workload.varied(usecase, model, 1000)
+    pool = history_scale.samples(app, 50 if mode is QUICK else 200)
+    return postgres.measure(instance, folder, name, body, batch, mode.http,
+                            max(mode.history_sizes), mode.history_runs, mode.export_runs,
+                            child_env, pool)
 
 
 def history(app, instance: Path, folder: Path, mode: Mode, names: list[str]

@@ -56,6 +56,19 @@ def judge(figures: list[Figure], stored: list[Stored], usecases: list[str]) -> l
         threshold("bootstrap of all use cases", "< 90 s", median("training:total"), 90,
                   higher_is_better=False, unit="s"),
     ]
+    # Issue 13: the same portal on PostgreSQL.
+    pg_history = f"pg:history:{HISTORY_ROWS}"
+    targets += [
+        threshold(f"PostgreSQL: {HEART}, {CONNECTIONS} conn: throughput vs bare",
+                  ">= 0.40x the bare endpoint's", ratio(f"pg:{single}:throughput"), 0.4,
+                  higher_is_better=True, unit="x"),
+        _all_stored(stored, f"PostgreSQL {HEART}"),
+        threshold(f"PostgreSQL: history of {HISTORY_ROWS:,}: first page", "< 50 ms",
+                  median(f"{pg_history}:first_page"), 50, higher_is_better=False, unit="ms"),
+        threshold(f"PostgreSQL: history of {HISTORY_ROWS:,}: filtered page", "< 50 ms",
+                  median(f"{pg_history}:filtered_page"), 50, higher_is_better=False,
+                  unit="ms"),
+    ]
     return targets
 
 

@@ -72,9 +72,16 @@ def test_results_table_is_well_formed(quick):
         assert int(row[7]) >= 1
 
 
-def test_quick_run_measures_sections_one_to_four(quick):
+def test_quick_run_measures_sections_one_to_four_and_six(quick):
     sections = {row[0] for row in markdown_table(section(quick["text"], "Results"))[1:]}
-    assert {s.split(" ", 1)[0] for s in sections} == {"1.", "2.", "3.", "4."}
+    assert {s.split(" ", 1)[0] for s in sections} == {"1.", "2.", "3.", "4.", "6."}
+    # PostgreSQL's figures come from the same run: singles at 16 connections, batches of
+    # 1,000, the history.
+    rows = markdown_table(section(quick["text"], "Results"))[1:]
+    postgres = [row[1] for row in rows if row[0].startswith("6.")]
+    assert any("16 conn: throughput" in r for r in postgres)
+    assert any("batches of 1,000" in r for r in postgres)
+    assert any("first page" in r for r in postgres)
     # A reused instance was not trained, so there is no training figure to show.
     assert not any(s.startswith("5.") for s in sections)
 
