@@ -47,7 +47,7 @@ test: setup browser services
 clean:
 	rm -rf $(VENV) .pytest_cache
 
-# The benchmark of issue 6 (bench/run.py): `make bench` writes BENCHMARKS.md (a few minutes on
+# The benchmark (bench/run.py): `make bench` writes BENCHMARKS.md (a few minutes on
 # two cores); `make bench-quick` is the short run CI does through tests/bench.
 .PHONY: bench bench-quick wrk
 wrk:
@@ -69,7 +69,7 @@ LOADTEST_SECONDS ?= 120
 loadtest: setup
 	LOADTEST_SECONDS=$(LOADTEST_SECONDS) $(BIN)/python -m pytest -q -s tests/reliability/test_load.py
 
-# The multi-host rehearsal (issue 13, docs/deploy.md): PostgreSQL, Redis, moto's S3 server, two
+# The multi-host rehearsal (docs/deploy.md): PostgreSQL, Redis, moto's S3 server, two
 # gunicorn hosts and a queue worker on this machine; prints its figures. The suite runs it short.
 REHEARSAL_SECONDS ?= 30
 .PHONY: rehearsal

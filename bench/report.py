@@ -46,7 +46,7 @@ class Figure:
 
 @dataclass
 class Target:
-    """One of issue 6's targets, judged on this run's medians; `passed` is None when unmeasured."""
+    """One target, judged on this run's medians; `passed` is None when unmeasured."""
 
     name: str
     required: str  # as a person reads it, e.g. ">= 0.50x the bare endpoint's"
@@ -127,7 +127,7 @@ def document(*, title: str, header: list[str], sections: dict[str, list[str]],
     for heading, lines in sections.items():
         parts += [f"## {heading}", "", *lines, ""]
     parts += ["## Results", "", table(figures), ""]
-    parts += ["## Targets", "", "Issue 6's targets, judged on the medians above.", "",
+    parts += ["## Targets", "", "The targets, judged on the medians above.", "",
               targets_table(targets), "", *[f"- {note}" for note in target_notes], ""]
     parts += ["## How to read it", "", *[f"- {note}" for note in notes], ""]
     return "\n".join(parts)

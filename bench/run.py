@@ -1,4 +1,4 @@
-"""Run the benchmark of issue 6 and write BENCHMARKS.md.
+"""Run the benchmark and write BENCHMARKS.md.
 
 From the repository's root, after `make setup` (the script installs Debian's wrk when missing):
 
@@ -203,7 +203,7 @@ def history(app, instance: Path, folder: Path, mode: Mode, names: list[str]
     """Section 4: the history bulk-loaded to each size in turn, then timed."""
     pool = history_scale.samples(app, 50 if mode is QUICK else 200)
     database, versions = history_scale.prepare(instance, folder / "history-instance")
-    charted = targets.HEART if targets.HEART in names else names[0]  # the issue's example
+    charted = targets.HEART if targets.HEART in names else names[0]
     scaled = create_app({"INSTANCE_PATH": str(database.parent)})
     figures: list[report.Figure] = []
     for size in mode.history_sizes:

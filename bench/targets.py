@@ -1,10 +1,10 @@
-"""Issue 6's targets, computed from one run's figures (ratios to the bare endpoint, limits)."""
+"""The benchmark's targets, computed from one run's figures (ratios to the bare endpoint, limits)."""
 from __future__ import annotations
 
 from bench.http_load import Stored
 from bench.report import Figure, Target, threshold
 
-HEART = "heart-disease"  # the use case issue 6 sets the tightest targets for
+HEART = "heart-disease"  # the use case with the tightest targets
 CONNECTIONS = 16
 BATCH = 1000
 HISTORY_ROWS, HISTORY_BASE = 1_000_000, 10_000
@@ -56,7 +56,7 @@ def judge(figures: list[Figure], stored: list[Stored], usecases: list[str]) -> l
         threshold("bootstrap of all use cases", "< 90 s", median("training:total"), 90,
                   higher_is_better=False, unit="s"),
     ]
-    # Issue 13: the same portal on PostgreSQL.
+    # The same portal on PostgreSQL.
     pg_history = f"pg:history:{HISTORY_ROWS}"
     targets += [
         threshold(f"PostgreSQL: {HEART}, {CONNECTIONS} conn: throughput vs bare",

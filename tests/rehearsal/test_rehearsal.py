@@ -1,4 +1,4 @@
-"""The multi-host rehearsal (issue 13): two web hosts, a queue worker, PostgreSQL, Redis and an
+"""The multi-host rehearsal: two web hosts, a queue worker, PostgreSQL, Redis and an
 S3 API on one machine (tests/rehearsal/cluster.py). `make rehearsal` runs it with longer loads
 and prints its figures; the test suite runs it short.
 
