@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from registry import versions
-from registry.database import db, utcnow
+from registry.database import db, unavailable, utcnow
 from registry.models import TrainingJob
 from usecases import get_usecase
 
@@ -124,6 +124,13 @@ class Heartbeat:
     def _run(self) -> None:
         with self.app_context():
             while not self._stop.wait(self.every):
-                db.session.execute(sa.update(TrainingJob).where(TrainingJob.id == self.job_id)
-                                   .values(heartbeat_at=utcnow()))
-                db.session.commit()
+                try:
+                    db.session.execute(sa.update(TrainingJob).where(
+                        TrainingJob.id == self.job_id).values(heartbeat_at=utcnow()))
+                    db.session.commit()
+                except sa.exc.DBAPIError as error:
+                    # Busy (the training itself holds SQLite's write lock a while) or a
+                    # server restarting: skip this beat; a missed one or two do no harm.
+                    db.session.rollback()
+                    if not unavailable(error):
+                        raise
