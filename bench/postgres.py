@@ -42,8 +42,10 @@ def measure(instance: Path, folder: Path, reference: str, body: bytes, batch_inp
         dsn = url.replace("postgresql+psycopg://", "postgresql://")
         copy = folder / "pg-instance"
         shutil.copytree(instance, copy, ignore=shutil.ignore_patterns("modelhub.db*"))
-        (copy / "config.py").write_text(f"SQLALCHEMY_DATABASE_URI = {url!r}\n"
-                                        f"SECRET_KEY = {secrets.token_hex(32)!r}\n")
+        config = copy / "config.py"  # the instance's own settings, then the database's
+        config.write_text((config.read_text() if config.exists() else "")
+                          + f"\nSQLALCHEMY_DATABASE_URI = {url!r}\n"
+                          f"SECRET_KEY = {secrets.token_hex(32)!r}\n")
         env = env_of(copy)
         subprocess.run(training.UPGRADE, cwd=server.ROOT, env=env, check=True,  # nosec B603
                        capture_output=True)
