@@ -15,7 +15,7 @@ import time
 from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 from flask import Flask
@@ -65,17 +65,24 @@ def prepare(source: Path, folder: Path) -> tuple[Path, dict[str, list[tuple[int,
     with closing(sqlite3.connect(database)) as connection, connection:
         connection.execute("DELETE FROM predictions")
         names = [row[1] for row in connection.execute("PRAGMA table_info(model_versions)")]
-        copied = [n for n in names if n not in ("id", "version", "stage")]
-        for step in range(1, VERSIONS):
-            connection.execute(
-                f"INSERT INTO model_versions (version, stage, {', '.join(copied)}) "
-                f"SELECT version + {step}, 'archived', {', '.join(copied)} FROM model_versions "
-                "WHERE stage = 'production'")
-        pairs: dict[str, list[tuple[int, int]]] = {}
-        for usecase, version_id, version in connection.execute(
-                "SELECT usecase, id, version FROM model_versions ORDER BY usecase, version"):
-            pairs.setdefault(usecase, []).append((version_id, version))
+        pairs = add_versions(connection, names)
     return database, pairs
+
+
+def add_versions(connection: Any, names: list[str]) -> dict[str, list[tuple[int, int]]]:
+    """Copies of each production version as older, archived ones (VERSIONS in all), through a
+    DB-API connection of either database; per use case, its (version id, version) pairs."""
+    copied = [n for n in names if n not in ("id", "version", "stage")]
+    for step in range(1, VERSIONS):
+        connection.execute(
+            f"INSERT INTO model_versions (version, stage, {', '.join(copied)}) "  # nosec B608
+            f"SELECT version + {step}, 'archived', {', '.join(copied)} FROM model_versions "
+            "WHERE stage = 'production'")
+    pairs: dict[str, list[tuple[int, int]]] = {}
+    for usecase, version_id, version in connection.execute(
+            "SELECT usecase, id, version FROM model_versions ORDER BY usecase, version"):
+        pairs.setdefault(usecase, []).append((version_id, version))
+    return pairs
 
 
 def load(database: Path, count: int, pool: dict[str, list[Sample]],

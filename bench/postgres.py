@@ -110,17 +110,7 @@ def add_versions(dsn: str) -> dict[str, list[tuple[int, int]]]:
         names = [r[0] for r in connection.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = "
             "'model_versions' ORDER BY ordinal_position")]
-        copied = [n for n in names if n not in ("id", "version", "stage")]
-        for step in range(1, history_scale.VERSIONS):
-            connection.execute(
-                f"INSERT INTO model_versions (version, stage, {', '.join(copied)}) "  # nosec B608
-                f"SELECT version + {step}, 'archived', {', '.join(copied)} FROM model_versions "
-                "WHERE stage = 'production'")
-        pairs: dict[str, list[tuple[int, int]]] = {}
-        for usecase, version_id, version in connection.execute(
-                "SELECT usecase, id, version FROM model_versions ORDER BY usecase, version"):
-            pairs.setdefault(usecase, []).append((version_id, version))
-    return pairs
+        return history_scale.add_versions(connection, names)
 
 
 def load(dsn: str, count: int, pool, versions, seed: int = 0) -> float:
