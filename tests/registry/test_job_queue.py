@@ -62,6 +62,16 @@ def stop(worker: subprocess.Popen, app) -> str:
     return (Path(app.instance_path) / "worker.log").read_text(errors="replace")
 
 
+def empty_the_queue(app) -> tuple[subprocess.Popen, str]:
+    """`hub worker --burst`: run every queued job, then stop; the worker and what it printed."""
+    worker = start_worker(app, "--burst")
+    try:
+        assert worker.wait(240) == 0
+    finally:
+        output = stop(worker, app)
+    return worker, output
+
+
 def test_a_queued_job_waits_for_a_worker_however_long(queued_app):
     with queued_app.app_context():
         job = jobs.start(NAME, requested_by="t")
@@ -74,11 +84,7 @@ def test_a_queued_job_waits_for_a_worker_however_long(queued_app):
 def test_a_worker_trains_the_job_and_writes_its_log_to_the_registry(queued_app):
     with queued_app.app_context():
         job = jobs.start(NAME, requested_by="tester")
-    worker = start_worker(queued_app, "--burst")
-    try:
-        assert worker.wait(240) == 0
-    finally:
-        output = stop(worker, queued_app)
+    worker, output = empty_the_queue(queued_app)
     with queued_app.app_context():
         done = jobs.get_job(job.id)
         assert done.status == "succeeded", (done.error, output)
@@ -112,11 +118,7 @@ def test_a_redelivered_job_is_not_trained_twice(queued_app):
     with queued_app.app_context():
         job = jobs.start(NAME, requested_by="t")
         jobs.runner().queue().enqueue("registry.jobs.queue.train", job.id)  # a second delivery
-    worker = start_worker(queued_app, "--burst")
-    try:
-        assert worker.wait(240) == 0
-    finally:
-        output = stop(worker, queued_app)
+    worker, output = empty_the_queue(queued_app)
     with queued_app.app_context():
         assert jobs.get_job(job.id).status == "succeeded", output
         assert [v.version for v in versions.list_versions(NAME)] == [2, 1]
