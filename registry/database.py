@@ -105,6 +105,15 @@ def sqlite_fast_paths(engine: Engine | None = None) -> bool:
             and bool(current_app.config.get("SQLITE_FAST_PATHS", True)))
 
 
+def postgresql_fast_paths(engine: Engine | None = None) -> bool:
+    """Whether the PostgreSQL-only speed-ups apply: the engine is PostgreSQL through psycopg, and
+    the POSTGRESQL_FAST_PATHS setting (on by default; tests turn it off to check the portable
+    path)."""
+    url = (engine or db.engine).url
+    return (url.get_backend_name() == "postgresql" and url.get_driver_name() == "psycopg"
+            and bool(current_app.config.get("POSTGRESQL_FAST_PATHS", True)))
+
+
 def unavailable(error: BaseException) -> bool:
     """Whether a database error means "busy or unreachable, try again" rather than a bug.
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from registry.database import db, sqlite_fast_paths, utcnow
+from registry.database import db, postgresql_fast_paths, sqlite_fast_paths, utcnow
 from registry.models import Prediction
 
 SUMMARY_CHARS = 300  # the columns' sizes (PostgreSQL enforces them; SQLite would not)
@@ -28,6 +28,10 @@ def record(usecase: str, version_id: int, version: int, inputs: list[dict[str, A
         from registry.sqlite import inserts
 
         return inserts.insert(engine, fixed, rows)
+    if len(rows) == 1 and postgresql_fast_paths(engine):
+        from registry.postgresql import inserts as postgresql_inserts
+
+        return postgresql_inserts.insert(engine, fixed, rows[0])
     return insert(fixed, rows)
 
 
