@@ -23,6 +23,7 @@ DEFAULTS = {
     "TRAINING_SAMPLE": None,  # train on at most this many rows (quick tests); None: all data
     "MAX_BATCH": 1000,
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    "DATASET_MAX_BYTES": 20 * 1024 * 1024,  # an upload of labelled rows (its own limit)
     # Session cookies: never readable by scripts, not sent on cross-site requests.
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

@@ -5,7 +5,7 @@ import getpass
 import sys
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from registry import jobs, users, versions
@@ -27,9 +27,12 @@ def _check_usecase(name: str) -> None:
                                  + ", ".join(all_usecases()), param_hint="USECASE") from None
 
 
-def _train(name: str, promote: bool) -> None:
+def _train(name: str, promote: bool, options: dict | None = None) -> None:
     """Run one training in this process, printing progress as it moves."""
-    job = jobs.enqueue(name, requested_by=_actor(), promote=promote)
+    try:
+        job = jobs.enqueue(name, requested_by=_actor(), promote=promote, options=options)
+    except (versions.RegistryError, jobs.JobConflict) as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(f"{name}: training (job {job.id})")
     job = jobs.run(job.id)
     if job.status != "succeeded":
@@ -55,10 +58,105 @@ def bootstrap() -> None:
 @hub.command("train")
 @click.argument("usecase")
 @click.option("--promote", is_flag=True, help="Make the new version the production one.")
-def train(usecase: str, promote: bool) -> None:
+@click.option("--dataset", "dataset_ids", type=int, multiple=True,
+              help="Train on this dataset version id (repeat for several; default: the "
+                   "built-in data). `hub data list` shows the ids.")
+@click.option("--include-outcomes", is_flag=True,
+              help="Add the recorded outcomes of stored predictions to the training rows.")
+def train(usecase: str, promote: bool, dataset_ids: tuple[int, ...],
+          include_outcomes: bool) -> None:
     """Train a new version of USECASE (a candidate unless --promote)."""
     _check_usecase(usecase)
-    _train(usecase, promote)
+    options = {"datasets": list(dataset_ids)} if dataset_ids else {}
+    if include_outcomes:
+        options["include_outcomes"] = True
+    _train(usecase, promote, options)
+
+
+data_cli = AppGroup("data", help="Add and list labelled data (dataset versions).")
+hub.add_command(data_cli)
+
+
+@data_cli.command("add")
+@click.argument("usecase")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Print the report only; store nothing.")
+@click.option("--skip-refused", is_flag=True,
+              help="Store the accepted rows even when some rows are refused.")
+def data_add(usecase: str, file: str, dry_run: bool, skip_refused: bool) -> None:
+    """Check FILE (CSV, or JSON lines when it ends in .jsonl) and store it as a new dataset
+    version of USECASE."""
+    import json
+    from pathlib import Path
+
+    from registry.datasets import uploads
+
+    _check_usecase(usecase)
+    found = get_usecase(usecase)
+    path = Path(file)
+    kind = uploads.JSONL if path.suffix.lower() in (".jsonl", ".ndjson") else uploads.CSV
+    size = path.stat().st_size
+    limit = current_app.config["DATASET_MAX_BYTES"]
+    if size > limit:
+        raise click.ClickException(f"{file} is {size:,} bytes; the limit is {limit:,}")
+    try:
+        report = uploads.read(found, path.read_bytes(), kind=kind,
+                              current=uploads.current_data(found, _actor()))
+    except uploads.UploadError as exc:
+        raise click.ClickException(f"{file}: {exc.message}") from None
+    click.echo(f"{file}: {report.rows:,} rows: {report.accepted:,} accepted, "
+               f"{report.refused_rows:,} refused; {report.duplicates_in_file:,} repeated in "
+               f"the file, {report.duplicates_of_current:,} already in the current data")
+    for refusal in report.refusals:
+        click.echo(f"  line {refusal['line']}, column {refusal['column'] or '-'}: "
+                   f"{refusal['reason']}")
+    if report.refusals_total > len(report.refusals):
+        click.echo(f"  ... and {report.refusals_total - len(report.refusals):,} more")
+    if dry_run:
+        click.echo(json.dumps(report.to_dict()["differences"], indent=1)[:4000])
+        return
+    if report.accepted == 0 or (report.refused_rows and not skip_refused):
+        raise click.ClickException("nothing was stored" + (
+            "" if report.accepted == 0 else " (fix the refused rows, or --skip-refused)"))
+    row = uploads.store(found, report, _actor(), path.name)
+    click.echo(f"{usecase}: dataset version {row.version} (id {row.id}) stored: "
+               f"{row.rows:,} rows to train on, {row.held_out_rows:,} held out")
+
+
+@data_cli.command("list")
+@click.argument("usecase")
+def data_list(usecase: str) -> None:
+    """List the dataset versions of USECASE, newest first."""
+    from registry import datasets
+
+    _check_usecase(usecase)
+    rows = datasets.list_versions(usecase)
+    if not rows:
+        click.echo(f"{usecase} has no dataset versions yet (the first training registers the "
+                   "built-in data)")
+    for row in rows:
+        click.echo(f"v{row.version:<4} id {row.id:<5} {'+'.join(row.sources):<26} "
+                   f"{row.rows:>8,} rows {row.held_out_rows:>7,} held out  "
+                   f"{row.fingerprint[:12]}{'  archived' if row.archived else ''}")
+
+
+@hub.command("outcome")
+@click.argument("prediction_id")
+@click.argument("value")
+def outcome(prediction_id: str, value: str) -> None:
+    """Record what really happened for stored prediction PREDICTION_ID (a correction keeps
+    the earlier value)."""
+    from registry import outcomes
+
+    try:
+        done = outcomes.record(prediction_id, value, _actor(), from_text=True)
+    except outcomes.OutcomeError as exc:
+        raise click.ClickException("; ".join(f"{k} {v}" for k, v in exc.errors.items())) from None
+    if not done.changed:
+        click.echo(f"prediction {done.outcome.prediction_id}: outcome already {value!r}")
+    else:
+        click.echo(f"prediction {done.outcome.prediction_id}: outcome {done.outcome.value!r}"
+                   + (f" (was {done.replaced!r})" if done.replaced is not None else ""))
 
 
 @hub.command("worker")

@@ -16,6 +16,8 @@ STAGES = ("candidate", "production", "archived")
 JOB_STATUSES = ("queued", "running", "succeeded", "failed")
 ROLES = ("admin", "analyst")
 SOURCES = ("form", "api", "batch")
+# Where a dataset version's rows came from; a combined version lists each of its parts' sources.
+DATA_SOURCES = ("built-in", "upload", "outcomes")
 
 
 class ModelVersion(db.Model):
@@ -48,6 +50,11 @@ class ModelVersion(db.Model):
     artifact_path: Mapped[str] = mapped_column(sa.String(255))
     artifact_size: Mapped[int]
     artifact_sha256: Mapped[str] = mapped_column(sa.String(64))
+    # The data it was trained on (none for versions registered before datasets were kept).
+    dataset_version_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("dataset_versions.id"), index=True)
+
+    dataset: Mapped["DatasetVersion | None"] = db.relationship()
 
     def to_dict(self) -> dict[str, Any]:
         return {"usecase": self.usecase, "version": self.version, "stage": self.stage,
@@ -56,7 +63,81 @@ class ModelVersion(db.Model):
                 "data_fingerprint": self.data_fingerprint, "train_rows": self.train_rows,
                 "test_rows": self.test_rows, "library_versions": self.library_versions,
                 "training_seconds": self.training_seconds, "artifact_size": self.artifact_size,
-                "artifact_sha256": self.artifact_sha256}
+                "artifact_sha256": self.artifact_sha256,
+                "dataset": self.dataset.lineage() if self.dataset else None}
+
+
+class DatasetVersion(db.Model):
+    """One version of a use case's labelled data: its rows live in the artifact store.
+
+    Rows are kept in the trainer's own columns, each marked as training or held-out; `details`
+    keeps what a person wants to know about where they came from (the upload's report, how many
+    outcomes, which versions were combined).
+    """
+
+    __tablename__ = "dataset_versions"
+    __table_args__ = (sa.UniqueConstraint("usecase", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    usecase: Mapped[str] = mapped_column(sa.String(64), index=True)
+    version: Mapped[int]
+    sources: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    parents: Mapped[list[int]] = mapped_column(sa.JSON, default=list)  # combined from (ids)
+    rows: Mapped[int]
+    held_out_rows: Mapped[int]
+    fingerprint: Mapped[str] = mapped_column(sa.String(64))
+    columns: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    created_by: Mapped[str] = mapped_column(sa.String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    archived: Mapped[bool] = mapped_column(default=False)
+    artifact_path: Mapped[str] = mapped_column(sa.String(255))
+    artifact_size: Mapped[int]
+    artifact_sha256: Mapped[str] = mapped_column(sa.String(64))
+
+    def lineage(self) -> dict[str, Any]:
+        """What a model version says about the data it was trained on."""
+        return {"id": self.id, "version": self.version, "sources": self.sources,
+                "rows": self.rows, "held_out_rows": self.held_out_rows,
+                "fingerprint": self.fingerprint, "parents": self.parents,
+                "outcomes": int(self.details.get("outcomes", 0))}
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.lineage() | {
+            "usecase": self.usecase, "columns": self.columns, "details": self.details,
+            "created_by": self.created_by, "created_at": _iso(self.created_at),
+            "archived": self.archived, "artifact_size": self.artifact_size,
+            "artifact_sha256": self.artifact_sha256}
+
+
+class Outcome(db.Model):
+    """What really happened for one stored prediction, as someone recorded it.
+
+    A correction adds a row and marks the one it replaces, so the earlier values stay as an
+    audit trail; the database keeps at most one current outcome per prediction.
+    """
+
+    __tablename__ = "outcomes"
+    __table_args__ = (
+        sa.Index("uq_one_current_outcome", "prediction_id", unique=True,
+                 sqlite_where=sa.text("replaced_at IS NULL"),
+                 postgresql_where=sa.text("replaced_at IS NULL")),
+        # Training and live figures read one use case's current outcomes.
+        sa.Index("ix_outcomes_usecase_current", "usecase", "replaced_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prediction_id: Mapped[int] = mapped_column(sa.ForeignKey("predictions.id"), index=True)
+    usecase: Mapped[str] = mapped_column(sa.String(64))
+    value: Mapped[Any] = mapped_column(JSONDocument)
+    recorded_by: Mapped[str] = mapped_column(sa.String(80))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    replaced_at: Mapped[datetime | None]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"prediction_id": self.prediction_id, "usecase": self.usecase,
+                "outcome": self.value, "recorded_by": self.recorded_by,
+                "recorded_at": _iso(self.recorded_at), "replaced_at": _iso(self.replaced_at)}
 
 
 class Promotion(db.Model):
@@ -142,6 +223,9 @@ class TrainingJob(db.Model):
     runner: Mapped[str] = mapped_column(sa.String(16), server_default="local")
     # Progress and failures, time-stamped, written by the worker: readable from any host.
     log: Mapped[str] = mapped_column(sa.Text, server_default="")
+    # What to train on: {"datasets": [ids], "include_outcomes": bool}; empty means the built-in
+    # data (registered as the use case's first dataset version when it is not yet).
+    options: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
 
     model_version: Mapped[ModelVersion | None] = db.relationship()
 
@@ -156,7 +240,8 @@ class TrainingJob(db.Model):
                 "created_at": _iso(self.created_at), "started_at": _iso(self.started_at),
                 "finished_at": _iso(self.finished_at),
                 "version": self.model_version.version if self.model_version else None,
-                "error": self.error, "runner": self.runner, "log": self.log}
+                "error": self.error, "runner": self.runner, "log": self.log,
+                "options": self.options or {}}
 
 
 class User(UserMixin, db.Model):

@@ -56,7 +56,8 @@ def library_versions() -> dict[str, str]:
 def register_version(usecase: str, model: Any, *, trained_by: str, params: dict[str, Any],
                      metrics: dict[str, float], leaderboard: list[dict[str, Any]],
                      data_fingerprint: str, train_rows: int, test_rows: int,
-                     training_seconds: float) -> ModelVersion:
+                     training_seconds: float, dataset_version_id: int | None = None
+                     ) -> ModelVersion:
     """Store a trained model as the next version of its use case, in stage 'candidate'."""
     store = artifact_store()
     # Saved once: the key names the content, not the version number, so it does not change
@@ -71,7 +72,8 @@ def register_version(usecase: str, model: Any, *, trained_by: str, params: dict[
                            library_versions=library_versions(),
                            training_seconds=round(training_seconds, 3),
                            artifact_path=artifact.key, artifact_size=artifact.size,
-                           artifact_sha256=artifact.sha256)
+                           artifact_sha256=artifact.sha256,
+                           dataset_version_id=dataset_version_id)
         db.session.add(row)
         try:
             db.session.commit()

@@ -99,6 +99,20 @@ class UseCase:
         """
         raise NotImplementedError
 
+    # -- labelled data (uploads, recorded outcomes, retraining on them) -------------------------
+    # The column an upload adds to the inputs, and the value an outcome gives: the true score,
+    # diagnosis or label. None: the use case takes no labelled data of its own.
+    target: ClassVar[Field | None] = None
+
+    def labelled_frame(self, rows: list[dict[str, Any]], targets: list[Any]) -> pd.DataFrame:
+        """Training rows in the trainer's own columns, from validated inputs (as predict()
+        receives them) and target values (as `target` parses them)."""
+        raise NotImplementedError
+
+    def evaluate(self, model: Any, frame: pd.DataFrame) -> dict[str, float]:
+        """The held-out metrics of a trained model on labelled rows in the trainer's columns."""
+        raise NotImplementedError
+
     def check_inputs(self, model: Any, values: dict[str, Any]) -> dict[str, str]:
         """Errors that need the trained model to detect (e.g. an unknown movie id).
 
@@ -138,3 +152,11 @@ def check_contract(usecase: UseCase, entry_name: str) -> None:
     for method in ("load_data", "train", "predict"):
         if getattr(type(usecase), method) is getattr(UseCase, method):
             raise PluginError(f"use case {entry_name!r} does not implement {method}()")
+    if usecase.target is not None:
+        for method in ("labelled_frame", "evaluate"):
+            if getattr(type(usecase), method) is getattr(UseCase, method):
+                raise PluginError(f"use case {entry_name!r} has a target but does not "
+                                  f"implement {method}()")
+        if usecase.target.name in {f.name for f in usecase.fields}:
+            raise PluginError(f"use case {entry_name!r} names its target like an input: "
+                              f"{usecase.target.name!r}")

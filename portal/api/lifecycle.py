@@ -55,13 +55,23 @@ def train(name: str):
     """Start training a new version in its own process; answer 202 and where to follow it."""
     parse.usecase_named(name)
     body = parse.json_object(required=False)
-    parse.refuse_unknown_keys(body, ("promote",))
+    parse.refuse_unknown_keys(body, ("promote", "datasets", "include_outcomes"))
     promote_after = body.get("promote", False)
     if not isinstance(promote_after, bool):
         raise ApiError(422, "invalid_body", "promote must be true or false",
                        {"promote": "must be true or false"})
+    options = {key: body[key] for key in ("datasets", "include_outcomes") if key in body}
+    if "datasets" in options and not (isinstance(options["datasets"], list) and all(
+            isinstance(i, int) and not isinstance(i, bool) and 1 <= i <= parse.MAX_ID
+            for i in options["datasets"])):
+        raise ApiError(422, "invalid_body", "datasets must be a list of dataset version ids",
+                       {"datasets": "must be a list of dataset ids (GET .../datasets)"})
+    if not isinstance(options.get("include_outcomes", False), bool):
+        raise ApiError(422, "invalid_body", "include_outcomes must be true or false",
+                       {"include_outcomes": "must be true or false"})
     with registry_refusals():
-        job = jobs.start(name, requested_by=g.api_user.username, promote=promote_after)
+        job = jobs.start(name, requested_by=g.api_user.username, promote=promote_after,
+                         options=options)
     return jsonify(job.to_dict()), 202, {"Location": url_for("api.job", job_id=job.id)}
 
 

@@ -33,7 +33,10 @@ def usecase_detail(usecase: UseCase, production: ModelVersion | None) -> dict[st
         "input_schema": json_schema(usecase.fields),
         "examples": examples(usecase),
         "metrics": production.metrics if production else {},
-        "predict_url": url_for("api.predict", name=usecase.name, _external=True)}
+        "predict_url": url_for("api.predict", name=usecase.name, _external=True),
+        # What an upload adds to the inputs and what an outcome gives; null: takes neither.
+        "target": ({"name": usecase.target.name, "schema": usecase.target.schema()}
+                   if usecase.target is not None else None)}
 
 
 def examples(usecase: UseCase) -> dict[str, dict[str, Any]]:

@@ -11,11 +11,13 @@ the registry, where every host's job page reads it.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app
 
 from registry.database import db, utcnow
+from registry.datasets import combine
 from registry.jobs.runners import Runner, open_runner
 from registry.jobs.training import run  # noqa: F401  (the service API: what a worker calls)
 from registry.models import TrainingJob
@@ -39,18 +41,20 @@ def runner() -> Runner:
 
 
 def enqueue(usecase: str, *, requested_by: str, promote: bool = False,
-            runner_name: str = "inline") -> TrainingJob:
+            runner_name: str = "inline", options: dict[str, Any] | None = None) -> TrainingJob:
     """Write a queued job row; refuse while the same use case is already training.
 
-    `runner_name` says who will run it ("inline": the caller, with `run`)."""
-    get_usecase(usecase)
+    `runner_name` says who will run it ("inline": the caller, with `run`); `options` what to
+    train on ({"datasets": [ids], "include_outcomes": bool}), checked here so that a wrong
+    choice is refused at once rather than failing the job."""
+    options = combine.checked_options(get_usecase(usecase), options or {})
     reap_stale()
     busy = db.session.scalar(sa.select(TrainingJob).where(
         TrainingJob.usecase == usecase, TrainingJob.status.in_(ACTIVE)))
     if busy is not None:
         raise JobConflict(f"{usecase} is already training (job {busy.id})")
     job = TrainingJob(usecase=usecase, requested_by=requested_by, promote=promote,
-                      runner=runner_name)
+                      runner=runner_name, options=options)
     db.session.add(job)
     try:
         db.session.commit()
@@ -60,10 +64,11 @@ def enqueue(usecase: str, *, requested_by: str, promote: bool = False,
     return job
 
 
-def start(usecase: str, *, requested_by: str, promote: bool = False) -> TrainingJob:
+def start(usecase: str, *, requested_by: str, promote: bool = False,
+          options: dict[str, Any] | None = None) -> TrainingJob:
     """Queue a job and hand it to the runner; return at once."""
     job = enqueue(usecase, requested_by=requested_by, promote=promote,
-                  runner_name=runner().name)
+                  runner_name=runner().name, options=options)
     try:
         runner().submit(job.id)
     except Exception as exc:

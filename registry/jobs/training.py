@@ -13,7 +13,8 @@ import traceback
 import sqlalchemy as sa
 from flask import current_app
 
-from registry import versions
+from registry import datasets, versions
+from registry.datasets import combine
 from registry.database import db, unavailable, utcnow
 from registry.models import TrainingJob
 from usecases import get_usecase
@@ -51,18 +52,26 @@ def run(job_id: int) -> TrainingJob:
         usecase = get_usecase(job.usecase)
         report(job, 0.02, "loading data")
         began = time.perf_counter()
-        data = usecase.load_data()
+        options = job.options or {}
+        chosen = combine.choose(usecase, list(options.get("datasets") or []),
+                                bool(options.get("include_outcomes")), job.requested_by)
+        log(job, f"training on dataset version {chosen.version.version} "
+                 f"({', '.join(chosen.version.sources)}; {chosen.version.rows:,} rows)")
+        data, new_test = chosen.data, chosen.new_test
         sample = current_app.config.get("TRAINING_SAMPLE")
         if sample:
             data = data.sample(int(sample), int(sample))
         trained = usecase.train(data, lambda f, m: report(job, 0.05 + 0.85 * f, m))
         seconds = time.perf_counter() - began
         report(job, 0.92, "saving the model")
+        params = trained.params | {"evaluation": evaluation(usecase, trained.model, data,
+                                                            new_test)}
         row = versions.register_version(
-            job.usecase, trained.model, trained_by=job.requested_by, params=trained.params,
+            job.usecase, trained.model, trained_by=job.requested_by, params=params,
             metrics=trained.metrics, leaderboard=trained.leaderboard,
             data_fingerprint=data.fingerprint, train_rows=len(data.train),
-            test_rows=len(data.test), training_seconds=seconds)
+            test_rows=len(data.test), training_seconds=seconds,
+            dataset_version_id=chosen.version.id)
         if job.promote:
             versions.promote(job.usecase, row.version, actor=job.requested_by,
                              reason="trained and promoted on request")
@@ -80,6 +89,21 @@ def run(job_id: int) -> TrainingJob:
         job.finished_at = utcnow()
         db.session.commit()
     return job
+
+
+def evaluation(usecase, model, data, new_test) -> dict:
+    """Which rows the metrics were measured on, and the metrics on new data's held-out rows."""
+    found = {"held_out": {"rows": len(data.test),
+                          "fingerprint": datasets.fingerprint({datasets.TEST: data.test})}}
+    if len(new_test):
+        try:
+            measured = usecase.evaluate(model, new_test)
+        except ValueError as exc:  # e.g. one class only: ROC AUC is not defined
+            measured = {}
+            found["new_data_error"] = str(exc)[:300]
+        found["new_data"] = {"rows": len(new_test), "metrics": measured,
+                             "fingerprint": datasets.fingerprint({datasets.TEST: new_test})}
+    return found
 
 
 _last_report: dict[int, float] = {}

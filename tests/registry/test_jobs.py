@@ -124,6 +124,9 @@ def test_a_job_stores_its_model_where_the_portal_keeps_artifacts(s3_bucket, tmp_
     assert wait_for(app, job.id)[-1][0] == "succeeded"
     with app.app_context():
         row = versions.production_version("heart-disease")
-        assert stored_keys(versions.artifact_store()) == [row.artifact_path]
+        # The model, and the data it was trained on (the built-in data's first version).
+        assert stored_keys(versions.artifact_store()) == sorted(
+            [row.artifact_path, row.dataset.artifact_path])
+        assert row.dataset.sources == ["built-in"] and row.dataset.version == 1
         assert serving.production_model("heart-disease")[0] == 1
     assert not (tmp_path / "instance" / "models").exists()

