@@ -88,20 +88,23 @@ def measure(instance: Path, folder: Path, reference: str, body: bytes, batch_inp
                                       s.stored, s.slack) for s in stored]
 
 
+COPIED = ("dataset_versions", "model_versions")  # in the order their foreign keys need
+
+
 def copy_versions(sqlite_file: Path, dsn: str) -> None:
-    """The trained instance's model versions, row for row, into the empty PostgreSQL registry
-    (as SQLite keeps them: JSON and times as text, which COPY reads as PostgreSQL would)."""
-    with closing(sqlite3.connect(sqlite_file)) as source:
-        cursor = source.execute("SELECT * FROM model_versions")
-        columns = [d[0] for d in cursor.description]
-        rows = cursor.fetchall()
-    with psycopg.connect(dsn) as connection:
-        with connection.cursor().copy(
-                f"COPY model_versions ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        connection.execute("SELECT setval(pg_get_serial_sequence('model_versions', 'id'), "
-                           "(SELECT max(id) FROM model_versions))")
+    """The trained instance's dataset and model versions, row for row, into the empty
+    PostgreSQL registry (as SQLite keeps them: JSON and times as text, which COPY reads as
+    PostgreSQL would)."""
+    with psycopg.connect(dsn) as connection, closing(sqlite3.connect(sqlite_file)) as source:
+        for table in COPIED:
+            cursor = source.execute(f"SELECT * FROM {table}")  # nosec B608: constant names
+            columns = [d[0] for d in cursor.description]
+            with connection.cursor().copy(
+                    f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in cursor:
+                    copy.write_row(row)
+            connection.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                               f"(SELECT max(id) FROM {table}))")
 
 
 def add_versions(dsn: str) -> dict[str, list[tuple[int, int]]]:

@@ -41,7 +41,7 @@ def test_sqlite_json_columns_keep_their_text_after_the_upgrade(tmp_path):
     new ones keep their text (7.0 stays 7.0)."""
     from flask_migrate import upgrade
 
-    from tests.conftest import make_app, register_dummy
+    from tests.conftest import make_app
     from tests.databases import CURRENT as databases
 
     app = make_app(databases.new_instance(tmp_path / "instance", "sqlite"))
@@ -51,7 +51,13 @@ def test_sqlite_json_columns_keep_their_text_after_the_upgrade(tmp_path):
     typeof = sa.text("SELECT typeof(output) FROM predictions ORDER BY id")
     with app.app_context():
         upgrade(revision="0005")
-        version = register_dummy("toy").id
+        # The table as it was at 0005 (the model has columns added since): plain SQL.
+        version = db.session.execute(sa.text(
+            "INSERT INTO model_versions (usecase, version, stage, created_at, trained_by, "
+            "params, metrics, leaderboard, data_fingerprint, train_rows, test_rows, "
+            "library_versions, training_seconds, artifact_path, artifact_size, artifact_sha256)"
+            " VALUES ('toy', 1, 'candidate', '2026-01-01 00:00:00.000000', 't', '{}', '{}', "
+            "'[]', '', 1, 1, '{}', 0.0, 'toy/x.joblib', 1, '') RETURNING id")).scalar_one()
         db.session.execute(insert, {"v": version, "output": "7.0"})
         db.session.commit()
         assert db.session.scalars(typeof).all() == ["integer"]  # what numeric affinity did

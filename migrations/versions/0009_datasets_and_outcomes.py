@@ -64,10 +64,20 @@ def upgrade():
         batch_op.create_index('ix_outcomes_usecase_current', ['usecase', 'replaced_at'], unique=False)
         batch_op.create_index('uq_one_current_outcome', ['prediction_id'], unique=True, sqlite_where=sa.text('replaced_at IS NULL'), postgresql_where=sa.text('replaced_at IS NULL'))
 
-    with op.batch_alter_table('model_versions', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('dataset_version_id', sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_model_versions_dataset_version_id'), ['dataset_version_id'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_model_versions_dataset_version_id_dataset_versions'), 'dataset_versions', ['dataset_version_id'], ['id'])
+    if op.get_bind().dialect.name == 'sqlite':
+        # SQLite adds a nullable column with its reference in place; a batch rebuild of
+        # model_versions would drop a table the predictions refer to, which foreign keys
+        # forbid once there are predictions.
+        op.execute('ALTER TABLE model_versions ADD COLUMN dataset_version_id INTEGER '
+                   'CONSTRAINT fk_model_versions_dataset_version_id_dataset_versions '
+                   'REFERENCES dataset_versions (id)')
+        op.create_index(op.f('ix_model_versions_dataset_version_id'), 'model_versions',
+                        ['dataset_version_id'], unique=False)
+    else:
+        with op.batch_alter_table('model_versions', schema=None) as batch_op:
+            batch_op.add_column(sa.Column('dataset_version_id', sa.Integer(), nullable=True))
+            batch_op.create_index(batch_op.f('ix_model_versions_dataset_version_id'), ['dataset_version_id'], unique=False)
+            batch_op.create_foreign_key(batch_op.f('fk_model_versions_dataset_version_id_dataset_versions'), 'dataset_versions', ['dataset_version_id'], ['id'])
 
     with op.batch_alter_table('training_jobs', schema=None) as batch_op:
         batch_op.add_column(sa.Column('options', sa.JSON(), nullable=False, server_default='{}'))
@@ -78,10 +88,14 @@ def downgrade():
     with op.batch_alter_table('training_jobs', schema=None) as batch_op:
         batch_op.drop_column('options')
 
-    with op.batch_alter_table('model_versions', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_model_versions_dataset_version_id_dataset_versions'), type_='foreignkey')
-        batch_op.drop_index(batch_op.f('ix_model_versions_dataset_version_id'))
-        batch_op.drop_column('dataset_version_id')
+    if op.get_bind().dialect.name == 'sqlite':
+        op.drop_index(op.f('ix_model_versions_dataset_version_id'), 'model_versions')
+        op.execute('ALTER TABLE model_versions DROP COLUMN dataset_version_id')
+    else:
+        with op.batch_alter_table('model_versions', schema=None) as batch_op:
+            batch_op.drop_constraint(batch_op.f('fk_model_versions_dataset_version_id_dataset_versions'), type_='foreignkey')
+            batch_op.drop_index(batch_op.f('ix_model_versions_dataset_version_id'))
+            batch_op.drop_column('dataset_version_id')
 
     with op.batch_alter_table('outcomes', schema=None) as batch_op:
         batch_op.drop_index('uq_one_current_outcome', sqlite_where=sa.text('replaced_at IS NULL'), postgresql_where=sa.text('replaced_at IS NULL'))

@@ -62,7 +62,7 @@ def upload(name: str):
                                     "stored (fix them, or send skip_refused=true to keep the "
                                     "accepted rows)")
         row = uploads.store(usecase, report, g.api_user.username, filename)
-    answer["dataset"] = row.to_dict()
+    answer["dataset"] = row.to_dict() | _trained(row)
     return jsonify(answer), 201, {"Location": url_for("api.dataset_version", name=name,
                                                       number=row.version)}
 

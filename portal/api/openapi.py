@@ -21,7 +21,8 @@ ERRORS = {"400": ("MalformedJson", "The body is not valid JSON."),
           "409": ("Conflict", "The registry cannot do this now (e.g. nothing to roll back to, "
                               "already training)."),
           "413": ("TooLarge", "The body (or the batch) is too large."),
-          "415": ("UnsupportedMediaType", "The body is not sent as application/json."),
+          "415": ("UnsupportedMediaType", "The body is not sent in a media type this endpoint "
+                                          "reads (application/json unless it says otherwise)."),
           "422": ("Invalid", "Some fields are not valid; `fields` says which and why."),
           "503": ("Unavailable", "The use case has no model that can serve right now.")}
 JSON_BODY = ("400", "413", "415", "422")
@@ -55,6 +56,10 @@ def document() -> dict[str, Any]:
 def paths(usecases: dict, max_batch: int) -> dict[str, Any]:
     name = _path_param("name", "A use case's name.", _names(usecases))
     number = _path_param("number", "A version number.", {"type": "integer", "minimum": 1})
+    dataset = _path_param("number", "A dataset version number.", {"type": "integer",
+                                                                   "minimum": 1})
+    prediction = _path_param("prediction_id", "A stored prediction's id.",
+                             {"type": "integer", "minimum": 1})
     out: dict[str, Any] = {
         "/usecases": {"get": _op("usecases", "List the use cases", "UseCaseList")},
         "/usecases/{name}": {"get": _op("usecase", "Describe a use case: input schema, "
@@ -72,6 +77,29 @@ def paths(usecases: dict, max_batch: int) -> dict[str, Any]:
         "/usecases/{name}/train": {"post": _op(
             "train", "Start training a new version", "Job", [name], ["404", "409", *JSON_BODY],
             body=schemas.ref("TrainOptions"), status="202", body_required=False)},
+        "/usecases/{name}/datasets": {
+            "get": _op("dataset_versions", "List a use case's dataset versions", "DatasetList",
+                       [name], ["404"]),
+            "post": _upload_op([name])},
+        "/usecases/{name}/datasets/{number}": {
+            "get": _op("dataset_version", "Describe one dataset version", "DatasetVersion",
+                       [name, dataset], ["404"]),
+            "delete": _op("delete_dataset", "Delete a dataset version no model was trained on",
+                          None, [name, dataset], ["404", "409"], status="204",
+                          answer={"description": "Deleted."})},
+        "/usecases/{name}/datasets/{number}/archive": {"post": _op(
+            "archive_dataset", "Archive (or, with archived false, restore) a dataset version",
+            "DatasetVersion", [name, dataset], ["404", *JSON_BODY],
+            body={"type": "object", "additionalProperties": False,
+                  "properties": {"archived": {"type": "boolean", "default": True}}},
+            body_required=False)},
+        "/predictions/{prediction_id}/outcome": {
+            "get": _op("outcome", "A prediction's recorded outcome and its earlier values",
+                       "OutcomeHistory", [prediction], ["404"]),
+            "post": _op("record_outcome", "Record or correct what really happened",
+                        "RecordedOutcome", [prediction], ["404", *JSON_BODY],
+                        body=schemas.ref("OutcomeValue"), status="201")},
+        "/outcomes": {"post": _outcomes_op()},
         "/jobs/{job_id}": {"get": _op(
             "job", "Follow a training job", "Job",
             [_path_param("job_id", "A training job's id.", {"type": "integer", "minimum": 1})],
@@ -116,6 +144,36 @@ def _predict_op(usecase: UseCase, max_batch: int) -> dict[str, Any]:
                                  "value": {"inputs": list(examples.values())}}
     operation["responses"]["200"] = _json_response("The prediction(s), with the stored ids.", {
         "oneOf": [schemas.ref("Scored"), schemas.ref("ScoredBatch")]})
+    return operation
+
+
+def _upload_op(parameters: list) -> dict[str, Any]:
+    operation = _op(
+        "upload", "Upload labelled rows: a report, and a new dataset version", "Upload",
+        parameters + [
+            _query("dry_run", "Answer the report alone; store nothing.", {"type": "boolean"}),
+            _query("skip_refused", "Store the accepted rows even when some are refused.",
+                   {"type": "boolean"})],
+        ["400", "404", "409", "413", "415", "422"], status="201")
+    operation["description"] += (" The rows are the use case's inputs plus its target column "
+                                 "(see the use case's `target`). Refused rows store nothing "
+                                 "unless skip_refused is true: 422 with the report.")
+    operation["requestBody"] = {"required": True, "content": {
+        "text/csv": {"schema": {"type": "string"}},
+        "application/x-ndjson": {"schema": {"type": "string"}},
+        "multipart/form-data": {"schema": {"type": "object", "properties": {
+            "file": {"type": "string", "format": "binary"}}, "required": ["file"]}}}}
+    operation["responses"]["200"] = _json_response("The report of a dry run.",
+                                                   schemas.ref("Upload"))
+    return operation
+
+
+def _outcomes_op() -> dict[str, Any]:
+    operation = _op("record_outcomes", "Record many outcomes at once, all or none",
+                    "RecordedOutcomes", errors=["404", *JSON_BODY],
+                    body=schemas.ref("OutcomeList"), status="201")
+    operation["requestBody"]["content"]["text/csv"] = {"schema": {
+        "type": "string", "description": "A header prediction_id,outcome, then one row each."}}
     return operation
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from registry.models import JOB_STATUSES, SOURCES, STAGES
+from registry.models import DATA_SOURCES, JOB_STATUSES, SOURCES, STAGES
 from usecases.base import TASKS, UseCase
 from usecases.fields import json_schema
 
@@ -43,6 +43,16 @@ def usecase_inputs(usecases: Mapping[str, UseCase]) -> dict[str, Any]:
             for name, usecase in usecases.items()}
 
 
+LINEAGE = {
+    "id": INTEGER, "version": INTEGER,
+    "sources": {"type": "array", "items": {"type": "string", "enum": list(DATA_SOURCES)}},
+    "rows": INTEGER | {"description": "Rows trained on."},
+    "held_out_rows": INTEGER | {"description": "Rows kept apart to measure on."},
+    "fingerprint": STRING, "parents": {"type": "array", "items": INTEGER},
+    "outcomes": INTEGER | {"description": "Recorded outcomes among the rows."}}
+OUTCOME = {"prediction_id": INTEGER, "usecase": STRING, "outcome": {}, "recorded_by": STRING,
+           "recorded_at": TIME, "replaced_at": nullable(TIME)}
+
 SCHEMAS: dict[str, Any] = {
     "Error": obj({"error": obj({
         "code": STRING | {"description": "Stable, for programs: malformed_json, invalid_body, "
@@ -63,7 +73,11 @@ SCHEMAS: dict[str, Any] = {
         "data_source": STRING,
         "input_schema": {"type": "object", "description": "JSON Schema of one input."},
         "examples": {"type": "object", "additionalProperties": {"type": "object"}},
-        "metrics": NUMBERS, "predict_url": STRING | {"format": "uri"}}, closed=False)]},
+        "metrics": NUMBERS, "predict_url": STRING | {"format": "uri"},
+        "target": nullable(obj({"name": STRING, "schema": {
+            "type": "object", "description": "JSON Schema of the target's value."}}) | {
+            "description": "The column an upload adds to the inputs, and what an outcome "
+                           "gives; null when the use case takes neither."})}, closed=False)]},
     "UseCaseList": obj({"usecases": {"type": "array", "items": ref("UseCaseSummary")}}),
     "ModelVersion": obj({
         "usecase": STRING, "version": INTEGER, "stage": {"type": "string", "enum": list(STAGES)},
@@ -71,7 +85,42 @@ SCHEMAS: dict[str, Any] = {
         "metrics": NUMBERS, "leaderboard": {"type": "array", "items": {"type": "object"}},
         "data_fingerprint": STRING, "train_rows": INTEGER, "test_rows": INTEGER,
         "library_versions": {"type": "object", "additionalProperties": STRING},
-        "training_seconds": NUMBER, "artifact_size": INTEGER, "artifact_sha256": STRING}),
+        "training_seconds": NUMBER, "artifact_size": INTEGER, "artifact_sha256": STRING,
+        "dataset": nullable(ref("DatasetLineage")) | {
+            "description": "The data it was trained on; null for versions registered before "
+                           "datasets were kept."}}),
+    "DatasetLineage": obj(LINEAGE),
+    "DatasetVersion": obj(LINEAGE | {
+        "usecase": STRING, "columns": {"type": "array", "items": STRING},
+        "details": {"type": "object"}, "created_by": STRING, "created_at": TIME,
+        "archived": BOOLEAN, "artifact_size": INTEGER, "artifact_sha256": STRING,
+        "trained_versions": {"type": "array", "items": INTEGER, "description":
+                             "Model versions trained on it (or on data combined from it)."}}),
+    "DatasetList": obj({"usecase": STRING, "datasets": {"type": "array",
+                                                        "items": ref("DatasetVersion")}}),
+    "UploadReport": obj({
+        "format": {"type": "string", "enum": ["csv", "jsonl"]}, "delimiter": nullable(STRING),
+        "columns": {"type": "array", "items": STRING}, "rows": INTEGER, "accepted": INTEGER,
+        "refused": INTEGER | {"description": "Rows refused."},
+        "refusals": {"type": "array", "items": obj({
+            "line": INTEGER, "column": nullable(STRING), "reason": STRING}),
+            "description": "The first 100 refusals."},
+        "refusals_total": INTEGER, "refusals_listed": INTEGER,
+        "duplicates_in_file": INTEGER, "duplicates_of_current": INTEGER,
+        "differences": {"type": "object", "description": "How the accepted rows differ from "
+                        "the current data, column by column."}}),
+    "Upload": obj({"usecase": STRING, "dry_run": BOOLEAN, "report": ref("UploadReport"),
+                   "dataset": ref("DatasetVersion")}, required=["usecase", "dry_run", "report"]),
+    "Outcome": obj(OUTCOME),
+    "RecordedOutcome": obj(OUTCOME | {"replaced": {
+        "description": "The value it replaced, or null."}}),
+    "OutcomeHistory": obj({"prediction_id": INTEGER, "outcome": {},
+                           "history": {"type": "array", "items": ref("Outcome")}}),
+    "OutcomeValue": obj({"outcome": {"description": "A value of the use case's target."}}),
+    "OutcomeList": obj({"outcomes": {"type": "array", "minItems": 1, "items": obj({
+        "prediction_id": INTEGER, "outcome": {}})}}),
+    "RecordedOutcomes": obj({"recorded": INTEGER, "unchanged": INTEGER,
+                             "outcomes": {"type": "array", "items": ref("Outcome")}}),
     "VersionList": obj({"usecase": STRING, "versions": {"type": "array",
                                                         "items": ref("ModelVersion")}}),
     "Promotion": obj({"usecase": STRING, "action": {"type": "string",
@@ -82,7 +131,11 @@ SCHEMAS: dict[str, Any] = {
                                        "description": "Why, for the audit trail."}}),
     "TrainOptions": {"type": "object", "additionalProperties": False, "properties": {
         "promote": BOOLEAN | {"default": False,
-                              "description": "Promote the new version when training succeeds."}}},
+                              "description": "Promote the new version when training succeeds."},
+        "datasets": {"type": "array", "items": INTEGER, "description":
+                     "Dataset version ids to train on (default: the built-in data)."},
+        "include_outcomes": BOOLEAN | {"default": False, "description":
+                                       "Add the recorded outcomes of stored predictions."}}},
     "Job": obj({
         "id": INTEGER, "usecase": STRING, "status": {"type": "string", "enum": list(JOB_STATUSES)},
         "progress": NUMBER | {"minimum": 0, "maximum": 1}, "message": STRING,
@@ -92,7 +145,8 @@ SCHEMAS: dict[str, Any] = {
         "error": nullable(STRING),
         "runner": {"type": "string", "enum": ["inline", "local", "queue"], "description":
                    "Who runs it: the command line, a process on the web host, or a queue worker."},
-        "log": STRING | {"description": "Time-stamped progress and failures, newest last."}}),
+        "log": STRING | {"description": "Time-stamped progress and failures, newest last."},
+        "options": ref("TrainOptions")}),
     "Explanation": obj({"feature": STRING, "value": {}, "effect": NUMBER |
                         {"description": "Signed: what pushed the output up or down."}},
                        closed=False),

@@ -97,8 +97,10 @@ def choose(usecase: UseCase, dataset_ids: list[int], include_outcomes: bool, act
     columns = list(base_parts[TEST].columns)
     held_new = pd.concat([f.reindex(columns=columns) for f in new_test if len(f)] or
                          [pd.DataFrame(columns=columns)], ignore_index=True).drop_duplicates()
-    kept, details = _combined([(f.reindex(columns=columns), where) for f, where in train],
-                              pd.concat([base_parts[TEST], held_new], ignore_index=True))
+    held_out = pd.concat([base_parts[TEST]] + ([held_new] if len(held_new) else []),
+                         ignore_index=True)
+    kept, details = _combined([(f.reindex(columns=columns), where) for f, where in train
+                               if len(f)], held_out)
     if kept.empty:
         raise RegistryError(f"nothing to train {usecase.name} on: the chosen data has no "
                             "training rows")
@@ -114,6 +116,8 @@ def _combined(parts: list[tuple[pd.DataFrame, str]], held_out: pd.DataFrame
     """The training rows of all parts, in order. The built-in rows are kept as they are (their
     repeats are real, and every earlier version trained on them); a later row is dropped when
     it repeats a row before it or is one of the held-out rows."""
+    if not parts:
+        return pd.DataFrame(), {"rows_by_source": {}, "outcomes": 0}
     every = pd.concat([frame for frame, _ in parts], ignore_index=True)
     where = np.concatenate([np.full(len(frame), name, dtype=object) for frame, name in parts])
     later = where != "built-in"

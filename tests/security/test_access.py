@@ -47,6 +47,7 @@ USECASES = LISTING.extensions["modelhub.usecases"]
 RULES = sorted(LISTING.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint))
 # A value for each URL variable; a route with a new variable fails until it gets one here.
 SAMPLE_ARGS = {"name": next(iter(USECASES)), "version": 1, "number": 1, "job_id": 1,
+               "prediction_id": 1,
                "user_id": 1, "filename": "style.css"}
 
 
