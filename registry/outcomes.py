@@ -50,19 +50,20 @@ def parse(prediction: Prediction, raw: Any, *, from_text: bool = False) -> Any:
 
 def record(prediction_id: int, raw: Any, actor: str, *, from_text: bool = False) -> Recorded:
     """Record (or correct) the outcome of one prediction."""
-    return record_many([(prediction_id, raw)], actor, from_text=from_text)[0]
+    return record_many([(prediction_id, raw)], actor, from_text=from_text, single=True)[0]
 
 
-def record_many(items: Iterable[tuple[Any, Any]], actor: str, *, from_text: bool = False
-                ) -> list[Recorded]:
+def record_many(items: Iterable[tuple[Any, Any]], actor: str, *, from_text: bool = False,
+                single: bool = False) -> list[Recorded]:
     """Record outcomes for (prediction id, value) pairs: all of them, or none when any is
-    refused (OutcomeError lists each refusal by its position)."""
+    refused (OutcomeError lists each refusal by its position; `single`: one outcome whose
+    refusals are named without a position, an unknown prediction being 404)."""
     items = list(items)
     if len(items) > BULK_LIMIT:
         raise OutcomeError(f"at most {BULK_LIMIT:,} outcomes at once",
                            {"outcomes": f"has {len(items):,} items; the limit is "
                                         f"{BULK_LIMIT:,}"}, status=413)
-    single = len(items) == 1
+    single = single and len(items) == 1
     ids = []
     errors: dict[str, str] = {}
     for position, (prediction_id, _) in enumerate(items):

@@ -114,7 +114,7 @@ def record_outcome(prediction_id: int):
     parse.refuse_unknown_keys(body, ("outcome",))
     if "outcome" not in body:
         raise ApiError(422, "invalid_body", "outcome is required", {"outcome": "is required"})
-    done = _record([(prediction_id, body["outcome"])], from_text=False)[0]
+    done = _record([(prediction_id, body["outcome"])], from_text=False, single=True)[0]
     answer = done.outcome.to_dict() | {"replaced": done.replaced}
     return jsonify(answer), 201 if done.changed else 200
 
@@ -148,9 +148,10 @@ def record_outcomes():
                     "outcomes": [d.outcome.to_dict() for d in done]}), 201
 
 
-def _record(items, *, from_text: bool):
+def _record(items, *, from_text: bool, single: bool = False):
     try:
-        return outcomes.record_many(items, g.api_user.username, from_text=from_text)
+        return outcomes.record_many(items, g.api_user.username, from_text=from_text,
+                                    single=single)
     except outcomes.OutcomeError as exc:
         code = "not_found" if exc.status == 404 else "invalid_outcome"
         raise ApiError(exc.status, code, str(exc) + ": " + "; ".join(
