@@ -8,6 +8,8 @@ from registry import users, versions
     ["hub", "--help"], ["hub", "bootstrap", "--help"], ["hub", "train", "--help"],
     ["hub", "versions", "--help"], ["hub", "promote", "--help"], ["hub", "rollback", "--help"],
     ["user", "--help"], ["user", "create", "--help"], ["user", "token", "--help"],
+    ["hub", "data", "--help"], ["hub", "data", "add", "--help"], ["hub", "data", "list", "--help"],
+    ["hub", "outcome", "--help"],
 ])
 def test_every_command_has_help(runner, args):
     result = runner.invoke(args=args)
@@ -56,6 +58,9 @@ def test_train_with_promote(app, runner):
     (["hub", "promote", "heart-disease", "1"], "already in production"),
     (["hub", "rollback", "heart-disease"], "no earlier production version"),
     (["user", "token", "ghost"], "no user named 'ghost'"),
+    (["hub", "outcome", "987654", "disease"], "there is no stored prediction 987654"),
+    (["hub", "train", "heart-disease", "--dataset", "987654"], "has no dataset with id 987654"),
+    (["hub", "data", "list", "nope"], "unknown use case"),
 ])
 def test_command_errors_are_clear(runner, args, message):
     result = runner.invoke(args=args)
@@ -91,3 +96,55 @@ def test_user_create_prompts_for_the_password(app, runner):
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert users.find_user("root").is_admin
+
+
+HEART_COLUMNS = "age,sex,cp,trestbps,chol,fbs,restecg,thalch,exang,oldpeak,slope,ca,thal,diagnosis"
+PATIENTS = ["63,Male,typical angina,150,240,true,normal,150,false,1.2,flat,0,normal,no disease",
+            "71,Female,asymptomatic,160,300,false,lv hypertrophy,110,true,2.5,flat,2,"
+            "reversable defect,disease",
+            "45,Male,non-anginal,,,,,,,,,,,no disease"]
+
+
+def test_data_add_reports_then_stores(app, runner, tmp_path):
+    from registry import datasets
+
+    upload = tmp_path / "patients.csv"
+    upload.write_text("\n".join([HEART_COLUMNS, *PATIENTS, PATIENTS[0].replace("63", "300")])
+                      + "\n")
+    dry = runner.invoke(args=["hub", "data", "add", "heart-disease", str(upload), "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "4 rows: 3 accepted, 1 refused" in dry.output
+    assert "line 5, column age: must be between 18 and 100 years" in dry.output
+    refused = runner.invoke(args=["hub", "data", "add", "heart-disease", str(upload)])
+    assert refused.exit_code != 0 and "nothing was stored" in refused.output
+    with app.app_context():
+        assert [d.sources for d in datasets.list_versions("heart-disease")] == [["built-in"]]
+    kept = runner.invoke(args=["hub", "data", "add", "heart-disease", str(upload),
+                               "--skip-refused"])
+    assert kept.exit_code == 0 and "dataset version 2" in kept.output and "3 rows" in kept.output
+    listing = runner.invoke(args=["hub", "data", "list", "heart-disease"]).output
+    assert listing.splitlines()[0].startswith("v2") and "upload" in listing
+
+
+def test_outcomes_and_training_on_them_from_the_command_line(app, runner):
+    from registry import serving
+    from registry.database import db
+    from registry.models import ModelVersion
+
+    with app.app_context():
+        result = serving.predict("heart-disease", [{"age": 50, "sex": "Male",
+                                                    "cp": "asymptomatic"}], source="api")
+        prediction = result.prediction_ids[0]
+    recorded = runner.invoke(args=["hub", "outcome", str(prediction), "disease"])
+    assert recorded.exit_code == 0 and "outcome 'disease'" in recorded.output
+    corrected = runner.invoke(args=["hub", "outcome", str(prediction), "no disease"])
+    assert "(was 'disease')" in corrected.output
+    bad = runner.invoke(args=["hub", "outcome", str(prediction), "perhaps"])
+    assert bad.exit_code != 0 and "must be one of: disease, no disease" in bad.output
+    trained = runner.invoke(args=["hub", "train", "heart-disease", "--include-outcomes"])
+    assert trained.exit_code == 0, trained.output
+    with app.app_context():
+        newest = db.session.query(ModelVersion).filter_by(usecase="heart-disease") \
+            .order_by(ModelVersion.version.desc()).first()
+        assert newest.dataset.sources == ["built-in", "outcomes"]
+        assert newest.dataset.details["rows_by_source"]["outcomes"] == 1
