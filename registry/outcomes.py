@@ -40,12 +40,13 @@ def parse(prediction: Prediction, raw: Any, *, from_text: bool = False) -> Any:
     usecase = all_usecases().get(prediction.usecase)
     if usecase is None:
         raise FieldError(f"use case {prediction.usecase!r} is not installed here")
-    if usecase.target is None:
+    field = usecase.outcome_field
+    if field is None:
         raise FieldError(f"{prediction.usecase} takes no outcomes")
     if raw is None or (from_text and isinstance(raw, str) and not raw.strip()):
         raise FieldError("is required")
-    return usecase.target.parse(raw.strip() if from_text and isinstance(raw, str) else raw,
-                                from_form=from_text)
+    return field.parse(raw.strip() if from_text and isinstance(raw, str) else raw,
+                       from_form=from_text)
 
 
 def record(prediction_id: int, raw: Any, actor: str, *, from_text: bool = False) -> Recorded:
@@ -134,9 +135,9 @@ def count(usecase: str) -> int:
 
 
 def labelled(usecase_name: str) -> tuple[pd.DataFrame, pd.Series]:
-    """Current outcomes of a use case as training rows (the stored inputs plus the outcome),
-    and each row's prediction id. Inputs that no longer pass the use case's fields (a field
-    changed since) are left out."""
+    """Current outcomes of a use case as training rows (by default the stored inputs plus the
+    outcome; see UseCase.outcome_rows), and each row's prediction id. Inputs that no longer
+    pass the use case's fields (a field changed since) are left out."""
     usecase = all_usecases()[usecase_name]
     pairs = db.session.execute(
         sa.select(Prediction.id, Prediction.inputs, Outcome.value)
@@ -147,9 +148,10 @@ def labelled(usecase_name: str) -> tuple[pd.DataFrame, pd.Series]:
     for prediction_id, inputs, value in pairs:
         checked = validate(usecase.fields, inputs)
         if checked.ok:
-            rows.append(checked.values)
-            targets.append(value)
-            ids.append(prediction_id)
+            made, their_targets = usecase.outcome_rows(prediction_id, checked.values, value)
+            rows += made
+            targets += their_targets
+            ids += [prediction_id] * len(made)
     frame = usecase.labelled_frame(rows, targets) if rows else pd.DataFrame()
     return frame, pd.Series(ids, dtype="int64")
 

@@ -103,6 +103,32 @@ class UseCase:
     # The column an upload adds to the inputs, and the value an outcome gives: the true score,
     # diagnosis or label. None: the use case takes no labelled data of its own.
     target: ClassVar[Field | None] = None
+    # Columns that identify one labelled row: a later row with the same key replaces nothing
+    # held out (None: every column).
+    row_key: ClassVar[tuple[str, ...] | None] = None
+
+    @property
+    def data_fields(self) -> tuple[Field, ...]:
+        """The input columns of an upload, beside the target: the form's fields, unless the
+        use case's data is shaped otherwise (ratings: user, movie)."""
+        return self.fields
+
+    @property
+    def outcome_field(self) -> Field | None:
+        """What an outcome of a stored prediction gives: the target, unless the use case says
+        otherwise (a movie the user then rated)."""
+        return self.target
+
+    def check_labelled(self, values: dict[str, Any], target: Any) -> dict[str, str]:
+        """Errors in one labelled row that its fields alone cannot see (e.g. an unknown movie):
+        column -> reason; empty when the row is fine."""
+        return {}
+
+    def outcome_rows(self, prediction_id: int, inputs: dict[str, Any], outcome: Any
+                     ) -> tuple[list[dict[str, Any]], list[Any]]:
+        """The labelled rows (data fields, targets) a recorded outcome gives: by default the
+        prediction's own inputs with the outcome as their target."""
+        return [inputs], [outcome]
 
     def labelled_frame(self, rows: list[dict[str, Any]], targets: list[Any]) -> pd.DataFrame:
         """Training rows in the trainer's own columns, from validated inputs (as predict()

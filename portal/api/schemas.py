@@ -74,8 +74,13 @@ SCHEMAS: dict[str, Any] = {
         "input_schema": {"type": "object", "description": "JSON Schema of one input."},
         "examples": {"type": "object", "additionalProperties": {"type": "object"}},
         "metrics": NUMBERS, "predict_url": STRING | {"format": "uri"},
-        "target": nullable(obj({"name": STRING, "schema": {
-            "type": "object", "description": "JSON Schema of the target's value."}}) | {
+        "target": nullable(obj({
+            "name": STRING,
+            "schema": {"type": "object", "description": "JSON Schema of the target's value."},
+            "columns": {"type": "array", "items": STRING,
+                        "description": "The columns of an upload, the target's last."},
+            "outcome_schema": {"type": "object", "description":
+                               "JSON Schema of a recorded outcome's value."}}) | {
             "description": "The column an upload adds to the inputs, and what an outcome "
                            "gives; null when the use case takes neither."})}, closed=False)]},
     "UseCaseList": obj({"usecases": {"type": "array", "items": ref("UseCaseSummary")}}),

@@ -35,7 +35,9 @@ def usecase_detail(usecase: UseCase, production: ModelVersion | None) -> dict[st
         "metrics": production.metrics if production else {},
         "predict_url": url_for("api.predict", name=usecase.name, _external=True),
         # What an upload adds to the inputs and what an outcome gives; null: takes neither.
-        "target": ({"name": usecase.target.name, "schema": usecase.target.schema()}
+        "target": ({"name": usecase.target.name, "schema": usecase.target.schema(),
+                    "columns": [f.name for f in usecase.data_fields] + [usecase.target.name],
+                    "outcome_schema": usecase.outcome_field.schema()}
                    if usecase.target is not None else None)}
 
 

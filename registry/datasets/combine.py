@@ -100,7 +100,7 @@ def choose(usecase: UseCase, dataset_ids: list[int], include_outcomes: bool, act
     held_out = pd.concat([base_parts[TEST]] + ([held_new] if len(held_new) else []),
                          ignore_index=True)
     kept, details = _combined([(f.reindex(columns=columns), where) for f, where in train
-                               if len(f)], held_out)
+                               if len(f)], held_out, usecase.row_key)
     if kept.empty:
         raise RegistryError(f"nothing to train {usecase.name} on: the chosen data has no "
                             "training rows")
@@ -111,18 +111,21 @@ def choose(usecase: UseCase, dataset_ids: list[int], include_outcomes: bool, act
                                          source=f"dataset version {version.version}"), held_new)
 
 
-def _combined(parts: list[tuple[pd.DataFrame, str]], held_out: pd.DataFrame
-              ) -> tuple[pd.DataFrame, dict]:
+def _combined(parts: list[tuple[pd.DataFrame, str]], held_out: pd.DataFrame,
+              key: tuple[str, ...] | None = None) -> tuple[pd.DataFrame, dict]:
     """The training rows of all parts, in order. The built-in rows are kept as they are (their
     repeats are real, and every earlier version trained on them); a later row is dropped when
-    it repeats a row before it or is one of the held-out rows."""
+    it repeats a row before it or is one of the held-out rows (compared on the use case's
+    row key when it has one: a later rating of a held-out movie by the same user is still
+    that held-out rating)."""
     if not parts:
         return pd.DataFrame(), {"rows_by_source": {}, "outcomes": 0}
     every = pd.concat([frame for frame, _ in parts], ignore_index=True)
     where = np.concatenate([np.full(len(frame), name, dtype=object) for frame, name in parts])
     later = where != "built-in"
     repeat = every.duplicated().to_numpy() & later
-    held = _rows_in(every, held_out) & later & ~repeat
+    columns = list(key) if key else list(every.columns)
+    held = _rows_in(every[columns], held_out[columns]) & later & ~repeat
     kept = every[~(repeat | held)].reset_index(drop=True)
     counts = pd.Series(where[~(repeat | held)]).value_counts()
     details = {"rows_by_source": {str(k): int(v) for k, v in counts.items()},

@@ -102,9 +102,9 @@ def store(usecase: UseCase, report: Report, actor: str, filename: str = "") -> D
 
 def columns_of(usecase: UseCase) -> tuple[list[str], list[str]]:
     """The columns an upload may have, and those it must have."""
-    target = usecase.target
-    known = [f.name for f in usecase.fields] + [target.name]
-    needed = [f.name for f in usecase.fields if f.required and f.default is None]
+    target, fields = usecase.target, usecase.data_fields
+    known = [f.name for f in fields] + [target.name]
+    needed = [f.name for f in fields if f.required and f.default is None]
     return known, needed + [target.name]
 
 
@@ -201,7 +201,7 @@ def _check_row(usecase: UseCase, report: Report, line: int, values: dict[str, An
                from_text: bool, accepted: list[tuple[dict[str, Any], Any]]) -> None:
     target = usecase.target
     raw_target = values.pop(target.name, None)
-    checked = validate(usecase.fields, values, from_form=from_text)
+    checked = validate(usecase.data_fields, values, from_form=from_text)
     errors = dict(checked.errors)
     value = None
     if raw_target is None or (from_text and not str(raw_target).strip()):
@@ -212,6 +212,8 @@ def _check_row(usecase: UseCase, report: Report, line: int, values: dict[str, An
                                  from_form=from_text)
         except FieldError as exc:
             errors[target.name] = str(exc)
+    if not errors:
+        errors = usecase.check_labelled(checked.values, value)
     if errors:
         report.refused_rows += 1
         for column, reason in errors.items():

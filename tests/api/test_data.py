@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from bench import workload
 from registry import jobs, serving
 from registry.database import db
+from registry.datasets.combine import OUTCOMES
 from registry.models import DatasetVersion, ModelVersion, Outcome
 
 from tests.api.conftest import assert_documented, assert_error, bearer
@@ -71,7 +72,10 @@ def test_the_usecase_names_its_target(client):
     detail = client.get(BASE).get_json()
     assert detail["target"]["name"] == "diagnosis"
     assert detail["target"]["schema"]["enum"] == ["disease", "no disease"]
-    assert client.get("/api/v1/usecases/recommendation").get_json()["target"] is None
+    assert detail["target"]["columns"][-1] == "diagnosis"
+    movies = client.get("/api/v1/usecases/recommendation").get_json()["target"]
+    assert movies["columns"] == ["user_id", "movie_id", "rating"]
+    assert movies["outcome_schema"]["required"] == ["movie_id", "rating"]
 
 
 def test_bootstrap_registered_the_built_in_data_as_version_1(client, admin, spec):
@@ -159,10 +163,43 @@ def test_uploads_need_an_admin(client, app, analyst):
     assert client.get(f"{BASE}/datasets", headers=analyst).status_code == 200
 
 
-def test_a_use_case_without_a_target_takes_no_data(client, admin):
-    answer = client.post("/api/v1/usecases/recommendation/datasets", data=b"a,b\n1,2\n",
-                         content_type="text/csv", headers=admin)
-    assert_error(answer, 409, "invalid_file")
+def test_ratings_and_watched_movies_retrain_the_recommender(client, app, admin, analyst):
+    """Recommendation's labelled data is ratings: an upload of (user, movie, rating) rows and
+    the movie a visitor then rated, both trained on as rating rows."""
+    base = "/api/v1/usecases/recommendation"
+    body = (b"user_id,movie_id,rating\n900,1,5\n900,260,4.5\n900,2571,4\n"
+            b"900,99999,3\n15,858,3.7\n")
+    report = client.post(f"{base}/datasets?dry_run=true", data=body, content_type="text/csv",
+                         headers=admin).get_json()["report"]
+    assert report["accepted"] == 3
+    assert [(r["line"], r["column"]) for r in report["refusals"]] == [(5, "movie_id"),
+                                                                      (6, "rating")]
+    upload = client.post(f"{base}/datasets?skip_refused=true", data=body,
+                         content_type="text/csv", headers=admin).get_json()["dataset"]
+    made = client.post(f"{base}/predict", json={"inputs": {"movies": [1, 3114]}}).get_json()
+    prediction = made["prediction"]["id"]
+    for bad in ({"movie_id": 99999, "rating": 4}, {"movie_id": 858, "rating": 4.2}, 858):
+        assert_error(client.post(f"/api/v1/predictions/{prediction}/outcome",
+                                 json={"outcome": bad}, headers=analyst), 422)
+    recorded = client.post(f"/api/v1/predictions/{prediction}/outcome",
+                           json={"outcome": {"movie_id": 858, "rating": 5}}, headers=analyst)
+    assert recorded.status_code == 201
+    built_in = client.get(f"{base}/datasets", headers=admin).get_json()["datasets"][-1]
+    queued = client.post(f"{base}/train", json={"datasets": [built_in["id"], upload["id"]],
+                                                "include_outcomes": True}, headers=admin)
+    with app.app_context():
+        job = jobs.run(queued.get_json()["id"])
+        assert job.status == "succeeded", job.error
+        new = db.session.get(ModelVersion, job.model_version_id)
+        by_source = new.dataset.details["rows_by_source"]
+        # The visitor's two picks (liked) and the movie they then rated: three rating rows.
+        assert by_source[OUTCOMES] == 3 and new.dataset.lineage()["outcomes"] == 3
+        assert by_source[f"dataset version {upload['version']}"] == 3
+        assert new.train_rows == built_in["rows"] + 6
+        first = db.session.scalar(sa.select(ModelVersion).where(
+            ModelVersion.usecase == "recommendation", ModelVersion.version == 1))
+        assert new.params["users"] == first.params["users"] + 2  # user 900 and the visitor
+        assert new.params["evaluation"]["held_out"] == first.params["evaluation"]["held_out"]
 
 
 def test_retraining_on_the_built_in_data_plus_an_upload(client, app, admin):

