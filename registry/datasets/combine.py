@@ -13,7 +13,11 @@ import numpy as np
 import pandas as pd
 
 from registry import outcomes
-from registry.datasets import (NEW_TEST, TEST, TRAIN, built_in, get_by_id, register, rows)
+import sqlalchemy as sa
+
+from registry.database import db
+from registry.datasets import (NEW_TEST, TEST, TRAIN, built_in, fingerprint, get_by_id,
+                               register, rows)
 from registry.models import DatasetVersion
 from registry.versions import RegistryError
 from usecases.base import Dataset, UseCase
@@ -105,8 +109,12 @@ def choose(usecase: UseCase, dataset_ids: list[int], include_outcomes: bool, act
         raise RegistryError(f"nothing to train {usecase.name} on: the chosen data has no "
                             "training rows")
     parts = {TRAIN: kept, TEST: base_parts[TEST], NEW_TEST: held_new}
-    version = register(usecase.name, parts, sources=sorted(sources), created_by=actor,
-                       parents=[v.id for v in chosen], details=details)
+    # The same rows chosen again are the same data: train on the version already registered.
+    known = db.session.scalar(sa.select(DatasetVersion).where(
+        DatasetVersion.usecase == usecase.name, DatasetVersion.fingerprint == fingerprint(parts),
+        DatasetVersion.archived.is_(False)).order_by(DatasetVersion.version).limit(1))
+    version = known or register(usecase.name, parts, sources=sorted(sources), created_by=actor,
+                                parents=[v.id for v in chosen], details=details)
     return TrainingData(version, Dataset(train=kept, test=base_parts[TEST],
                                          source=f"dataset version {version.version}"), held_new)
 
