@@ -11,10 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
-from registry import outcomes
 import sqlalchemy as sa
 
+from registry import outcomes
 from registry.database import db
 from registry.datasets import (NEW_TEST, TEST, TRAIN, built_in, fingerprint, get_by_id,
                                register, rows)
