@@ -1,4 +1,5 @@
-"""Admin pages: model versions, comparison, promotion, rollback, retraining, users."""
+"""Admin pages: model versions, comparison, promotion, rollback, retraining, training data,
+users."""
 from flask import Blueprint, Flask
 
 from portal.auth import role_required
@@ -13,6 +14,7 @@ def require_admin() -> None:
 
 
 def init_app(app: Flask) -> None:
-    from portal.admin import routes, training, users  # noqa: F401  (register the views on bp)
+    # Importing the modules registers their views on bp.
+    from portal.admin import datasets, routes, training, uploads, users  # noqa: F401
 
     app.register_blueprint(bp, url_prefix="/admin")

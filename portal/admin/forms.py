@@ -1,9 +1,11 @@
-"""Admin forms: a reason for the audit trail, the version comparison, a new user."""
+"""Admin forms: a reason for the audit trail, the version comparison, a new user, an upload
+and its confirmation."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from flask_wtf.file import FileField, FileRequired
+from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms.validators import AnyOf, DataRequired, Length, Regexp
 
 from registry.models import ROLES
 
@@ -33,3 +35,16 @@ class UserForm(FlaskForm):
                              render_kw={"autocomplete": "new-password"})
     # Least privilege unless the admin chooses otherwise.
     role = SelectField("Role", choices=[SelectChoice(role) for role in ROLES], default="analyst")
+
+
+class UploadForm(FlaskForm):
+    file = FileField("File of labelled rows", validators=[FileRequired("Choose a file.")],
+                     render_kw={"accept": ".csv,.tsv,.txt,.jsonl,.ndjson"})
+
+
+class PendingUploadForm(FlaskForm):
+    """Confirm (or cancel) an upload kept as pending: it names the file by its sha256."""
+
+    sha256 = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9a-f]{64}$")])
+    format = HiddenField(validators=[DataRequired(), AnyOf(("csv", "jsonl"))])
+    filename = HiddenField(validators=[Length(max=200)])

@@ -51,3 +51,25 @@
     Array.prototype.forEach.call(panels, follow);
   });
 })();
+
+// Forms that change data: ask before a deletion (data-confirm) and send a form once only
+// (data-submit-once), so a double click cannot post it twice.
+(function () {
+  "use strict";
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+      return;
+    }
+    if (form.hasAttribute("data-submit-once")) {
+      if (form.getAttribute("data-submitted")) {
+        event.preventDefault();
+        return;
+      }
+      form.setAttribute("data-submitted", "true");
+    }
+  });
+})();
