@@ -1,11 +1,13 @@
-"""Admin forms: a reason for the audit trail, the version comparison, a new user, an upload
-and its confirmation."""
+"""Admin forms: a reason for the audit trail, the version comparison, a new user, training
+data, an upload and its confirmation."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms import (BooleanField, HiddenField, PasswordField, SelectChoice, SelectField,
+                     SelectMultipleField, StringField)
 from wtforms.validators import AnyOf, DataRequired, Length, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from registry.models import ROLES
 
@@ -35,6 +37,25 @@ class UserForm(FlaskForm):
                              render_kw={"autocomplete": "new-password"})
     # Least privilege unless the admin chooses otherwise.
     role = SelectField("Role", choices=[SelectChoice(role) for role in ROLES], default="analyst")
+
+
+BUILT_IN = "built-in"  # the training choice of the built-in data before it is registered
+
+
+def dataset_choice(value: str | int) -> str | int:
+    """A ticked dataset: its id, or BUILT_IN; anything else is not a choice (ValueError)."""
+    return value if value == BUILT_IN else int(value)
+
+
+class TrainForm(FlaskForm):
+    """What a new version trains on. The registry, not the form, decides which dataset ids may
+    be trained on (archived or unknown ones are refused there, with its own words)."""
+
+    datasets = SelectMultipleField("Data to train on", coerce=dataset_choice,
+                                   validate_choice=False,
+                                   widget=ListWidget(prefix_label=False),
+                                   option_widget=CheckboxInput())
+    include_outcomes = BooleanField("Include the recorded outcomes")
 
 
 class UploadForm(FlaskForm):

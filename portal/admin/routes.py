@@ -6,9 +6,9 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from portal.admin import bp
-from portal.admin.forms import CompareForm, ReasonForm
-from registry import jobs, versions
-from registry.models import ModelVersion
+from portal.admin.forms import BUILT_IN, CompareForm, ReasonForm, TrainForm
+from registry import datasets, jobs, outcomes, versions
+from registry.models import DatasetVersion, ModelVersion
 from usecases import UnknownUseCase, all_usecases, get_usecase
 from usecases.base import UseCase
 
@@ -30,14 +30,47 @@ def index():
 
 
 def render_usecase(usecase: UseCase, rollback_form: ReasonForm | None = None,
-                   refusal: str | None = None, status: int = 200):
-    """One use case's versions, audit trail and recent jobs (also re-shown after a bad rollback)."""
+                   refusal: str | None = None, status: int = 200,
+                   train_form: TrainForm | None = None):
+    """One use case's versions, audit trail and recent jobs (also re-shown after a bad rollback
+    or a refused training)."""
     return render_template("admin/usecase.html", usecase=usecase,
                            versions=versions.list_versions(usecase.name),
                            promotions=versions.promotions(usecase.name),
                            jobs=jobs.recent_jobs(usecase.name, limit=5),
                            rollback_form=rollback_form or ReasonForm(formdata=None),
+                           train_form=train_form or training_form(usecase, formdata=None),
                            refusal=refusal), status
+
+
+def training_form(usecase: UseCase, **kwargs) -> TrainForm:
+    """The train form offering every dataset version not archived, the built-in data ticked
+    (as a choice of its own until it is registered), and the recorded outcomes."""
+    form = TrainForm(**kwargs)
+    form.outcomes = 0
+    if usecase.target is None:
+        form.datasets.choices = []
+        return form
+    rows = datasets.list_versions(usecase.name)
+    form.datasets.choices = [SelectChoice(row.id, dataset_label(row))
+                             for row in rows if not row.archived]
+    built_in = [row for row in rows if row.sources == [datasets.BUILT_IN]]
+    if not built_in:
+        form.datasets.choices.append(SelectChoice(BUILT_IN, "the built-in data (registered as "
+                                                            "a dataset version when first "
+                                                            "trained on)"))
+    if kwargs.get("formdata", True) is None:  # shown, not submitted: tick the built-in data
+        offered = [row.id for row in built_in if not row.archived][:1]
+        form.datasets.data = offered if built_in else [BUILT_IN]
+    form.outcomes = outcomes.count(usecase.name)
+    form.include_outcomes.label.text = f"Include the {form.outcomes:,} recorded outcomes"
+    return form
+
+
+def dataset_label(row: DatasetVersion) -> str:
+    name = row.details.get("filename") if isinstance(row.details, dict) else None
+    return (f"v{row.version} · {' + '.join(row.sources)} · {row.rows:,} training rows"
+            + (f" · {name}" if name else ""))
 
 
 @bp.get("/models/<name>")
