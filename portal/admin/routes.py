@@ -7,6 +7,7 @@ from wtforms import SelectChoice
 
 from portal.admin import bp
 from portal.admin.forms import BUILT_IN, CompareForm, ReasonForm, TrainForm
+from portal.admin.lineage import data_comparison
 from registry import datasets, jobs, outcomes, versions
 from registry.models import DatasetVersion, ModelVersion
 from usecases import UnknownUseCase, all_usecases, get_usecase
@@ -88,14 +89,15 @@ def compare(name: str):
                        **default_pair(rows))
     form.a.choices = form.b.choices = [SelectChoice(v.version, f"v{v.version} · {v.stage}")
                                        for v in rows]
-    comparison, status = None, 200
+    comparison, data, status = None, None, 200
     if len(rows) >= 2:
         if form.validate():
             comparison = versions.compare(name, form.a.data, form.b.data)
+            data = data_comparison(comparison.a, comparison.b)
         else:
             status = 400
     return render_template("admin/compare.html", usecase=usecase, form=form,
-                           comparison=comparison), status
+                           comparison=comparison, data=data), status
 
 
 def default_pair(rows: list[ModelVersion]) -> dict[str, int]:
