@@ -129,6 +129,13 @@ def test_a_usecase_without_a_target_takes_no_uploaded_data(as_admin, app):
 
 
 # -- uploads ---------------------------------------------------------------------------------
+def test_the_upload_form_names_the_columns_and_their_values(as_admin):
+    page = as_admin.get(UPLOAD).get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' in page and 'type="file"' in page
+    assert "<code>diagnosis</code>" in page and "one of: disease, no disease" in page
+    assert "true or false" in page and "At most 20.0 MiB" in page
+
+
 def test_an_upload_is_reported_and_stored_only_when_confirmed(as_admin, app):
     before = dataset_rows(app)
     response = send(as_admin, heart_rows(95, refused=5))
@@ -411,13 +418,16 @@ def test_compare_shows_both_datasets_and_no_warning_on_the_same_held_out_rows(
         as_admin, app, measured_alike):
     page = as_admin.get(f"/admin/models/{NAME}/compare?a=1&b=2").get_data(as_text=True)
     assert "Training data" in page and "held-out-warning" not in page
-    assert "the same rows" in page and "same data" in page and "rows from built-in" in page
+    assert "the same rows" in page and "same data" in page and "… from built-in" in page
 
 
 def test_compare_warns_when_held_out_rows_differ(as_admin, app, measured_alike):
     page = as_admin.get(f"/admin/models/{NAME}/compare?a=1&b=3").get_data(as_text=True)
     assert "held-out-warning" in page and "not measured on the" in page
     assert "(v3 does not record which rows" in " ".join(page.split())
+    with app.app_context():
+        rows = versions.get_version(NAME, 1).dataset.rows
+    assert f"{-rows:+,}" not in page  # no difference against data that was not recorded
     with app.app_context():
         other = dict(versions.get_version(NAME, 1).params["evaluation"])
         other["held_out"] = other["held_out"] | {"fingerprint": "e" * 64}
