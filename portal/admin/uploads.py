@@ -86,8 +86,10 @@ def confirm_upload(name: str):
         data = store.read(key)
     except ArtifactError:
         return render_upload(usecase, UploadForm(formdata=None), GONE, 409)
+    # Taken out of the store at once, before the slow re-check: a second confirmation (a double
+    # click, another tab) then finds nothing pending instead of storing the rows twice.
+    store.remove(key)
     if hashlib.sha256(data).hexdigest() != form.sha256.data:
-        store.remove(key)
         return render_upload(usecase, UploadForm(formdata=None), "The pending upload does not "
                              "match its checksum, so it was discarded: upload the file again.",
                              409)
@@ -98,9 +100,10 @@ def confirm_upload(name: str):
             raise uploads.UploadError("no row was accepted: nothing to store", status=422)
         row = uploads.store(usecase, report, current_user.username, form.filename.data)
     except uploads.UploadError as exc:
-        store.remove(key)
         return render_upload(usecase, UploadForm(formdata=None), exc.message, exc.status)
-    store.remove(key)
+    except Exception:
+        store.write(key, data)  # nothing was stored (the database failed?): confirm again later
+        raise
     left_out = f"; {report.refused_rows:,} refused rows left out" if report.refused_rows else ""
     flash(f"{usecase.title}: stored dataset version {row.version} ({row.rows:,} training rows, "
           f"{row.held_out_rows:,} held out{left_out}).")

@@ -169,6 +169,34 @@ def test_an_upload_is_reported_and_stored_only_when_confirmed(as_admin, app):
     assert dataset_rows(app) == before + 1
 
 
+def test_a_confirmation_takes_the_upload_out_of_pending_before_storing_it(as_admin, app,
+                                                                          monkeypatch):
+    """So that a second confirmation arriving meanwhile finds nothing to store; and a failure
+    while storing puts it back, to be confirmed again."""
+    from portal.admin import uploads as upload_views
+
+    fields = pending(send(as_admin, heart_rows(5)).get_data(as_text=True))
+    store, seen = upload_views.uploads.store, []
+
+    def failing(*args, **kwargs):
+        seen.append(pending_exists(app, fields))
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(upload_views.uploads, "store", failing)
+    before = dataset_rows(app)
+    with pytest.raises(RuntimeError):
+        as_admin.post(f"{UPLOAD}/confirm", data=fields)
+    assert seen == [False] and pending_exists(app, fields) and dataset_rows(app) == before
+
+    def checking(*args, **kwargs):
+        seen.append(pending_exists(app, fields))
+        return store(*args, **kwargs)
+
+    monkeypatch.setattr(upload_views.uploads, "store", checking)
+    assert as_admin.post(f"{UPLOAD}/confirm", data=fields).status_code == 302
+    assert seen == [False, False] and dataset_rows(app) == before + 1
+
+
 def test_repeats_in_the_file_are_counted_and_stored_once(as_admin, app):
     body = heart_rows(10) + heart_rows(4, start=20).split(b"\n", 1)[1] * 2
     page = send(as_admin, body).get_data(as_text=True)
