@@ -89,6 +89,13 @@ def parked(app):
     app.extensions[jobs.EXTENSION] = Parked()
 
 
+@pytest.fixture
+def no_target(app, monkeypatch) -> str:
+    """Sentiment as a use case that takes no labelled data (target None); its name."""
+    monkeypatch.setattr(type(app.extensions["modelhub.usecases"]["sentiment"]), "target", None)
+    return "sentiment"
+
+
 # -- who may use the pages -------------------------------------------------------------------
 PAGES = [DATASETS, UPLOAD]
 POSTS = [UPLOAD, f"{UPLOAD}/confirm", f"{UPLOAD}/cancel", f"{DATASETS}/1/archive",
@@ -118,13 +125,13 @@ def test_the_datasets_page_lists_every_version_with_its_models(as_admin, app):
     assert f'href="{DATASETS}"' in as_admin.get(f"/admin/models/{NAME}").get_data(as_text=True)
 
 
-def test_a_usecase_without_a_target_takes_no_uploaded_data(as_admin, app):
+def test_a_usecase_without_a_target_takes_no_uploaded_data(as_admin, app, no_target):
     before = dataset_rows(app)
-    assert app.extensions["modelhub.usecases"]["recommendation"].target is None
-    page = as_admin.get("/admin/models/recommendation/datasets").get_data(as_text=True)
+    page = as_admin.get(f"/admin/models/{no_target}/datasets").get_data(as_text=True)
     assert "takes no uploaded data" in page and "Upload labelled rows" not in page
-    response = send(as_admin, heart_rows(3), url="/admin/models/recommendation/datasets/upload")
-    assert response.status_code == 409 and "takes no uploaded data" in response.get_data(as_text=True)
+    response = send(as_admin, heart_rows(3), url=f"/admin/models/{no_target}/datasets/upload")
+    assert response.status_code == 409
+    assert "takes no uploaded data" in response.get_data(as_text=True)
     assert dataset_rows(app) == before
 
 
@@ -410,12 +417,25 @@ def test_a_refused_choice_of_data_starts_no_job(as_admin, app, parked, choice, s
         assert db.session.scalar(sa.select(sa.func.count()).select_from(TrainingJob)) == before
 
 
-def test_a_usecase_without_a_target_trains_on_its_built_in_data(as_admin, app, parked):
-    page = as_admin.get("/admin/models/recommendation").get_data(as_text=True)
+def test_a_usecase_without_a_target_trains_on_its_built_in_data(as_admin, app, parked,
+                                                                 no_target):
+    page = as_admin.get(f"/admin/models/{no_target}").get_data(as_text=True)
     assert "takes no uploaded data" in page and 'name="datasets"' not in page
-    assert as_admin.post("/admin/models/recommendation/retrain").status_code == 302
-    refused = as_admin.post("/admin/models/recommendation/retrain", data={"datasets": ["1"]})
-    assert refused.status_code in (404, 409)
+    assert as_admin.post(f"/admin/models/{no_target}/retrain").status_code == 302
+    with app.app_context():
+        assert jobs.recent_jobs(no_target, limit=1)[0].options == {}
+        jobs.fail(jobs.recent_jobs(no_target, limit=1)[0].id, "test", "test")
+    refused = as_admin.post(f"/admin/models/{no_target}/retrain", data={"datasets": ["1"]})
+    assert refused.status_code == 409 and "built-in data only" in refused.get_data(as_text=True)
+
+
+def test_ratings_are_uploaded_to_recommendation(as_admin, app):
+    """A use case whose upload columns are not its form's (user, movie, rating)."""
+    usecase = app.extensions["modelhub.usecases"]["recommendation"]
+    page = as_admin.get("/admin/models/recommendation/datasets/upload").get_data(as_text=True)
+    for field in usecase.data_fields:
+        assert f"<code>{field.name}</code>" in page
+    assert f"<code>{usecase.target.name}</code>" in page
 
 
 # -- the data beside each version and in a comparison ----------------------------------------
