@@ -95,9 +95,11 @@ def record_bulk():
     try:
         done = outcomes.record_many(items, current_user.username, from_text=True)
     except outcomes.OutcomeError as exc:
-        why = exc.errors.get("outcomes") or "some rows are refused"
+        refused = refusals(exc.errors, lines, items)
+        why = (f"{exc} ({exc.errors['outcomes']})" if "outcomes" in exc.errors else
+               f"{len(refused)} row(s) are refused")
         return render_bulk(f"Nothing was recorded: {why}.", text if data is None else "",
-                           refusals(exc.errors, lines, items), exc.status)
+                           refused, exc.status)
     changed = sum(d.changed for d in done)
     flash(f"Recorded {changed} outcome(s); {len(done) - changed} already had that value.")
     return redirect(url_for("history.bulk"))

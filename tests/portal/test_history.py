@@ -350,7 +350,7 @@ def test_the_bulk_page_lists_each_refused_row_and_records_nothing(as_analyst, ap
                       f"{ids[2]},no disease", "abc,disease"])
     response = as_analyst.post("/history/outcomes", data={"rows": rows})
     page = response.get_data(as_text=True)
-    assert response.status_code == 422 and "Nothing was recorded" in page
+    assert response.status_code == 422 and "Nothing was recorded: 3 row(s) are refused." in page
     refused = re.findall(r'<tr class="refused-row"><td>(\d+)</td><td>(\d+)</td><td>([^<]*)</td>'
                          r'<td>([^<]*)</td></tr>', page)
     assert [(row, line, ident) for row, line, ident, _ in refused] == [
@@ -367,7 +367,7 @@ def test_the_bulk_page_lists_each_refused_row_and_records_nothing(as_analyst, ap
     ({"rows": "1,disease,extra"}, 400, "Line 1 has 3 cell(s)"),
     ({"rows": '1,"disease'}, 400, "is not valid CSV"),
     ({"file": (io.BytesIO(b"1,\xff\xfe"), "bad.csv")}, 400, "not UTF-8"),
-    ({"rows": "\n".join(f"{n},disease" for n in range(1, 10_002))}, 413, "at most 10,000"),
+    ({"rows": "\n".join(f"{n},disease" for n in range(1, 10_002))}, 413, "the limit is 10,000"),
 ])
 def test_the_bulk_page_refuses_unreadable_input(as_analyst, app, data, status, message):
     seed(app)
