@@ -108,13 +108,13 @@ def _current_outcome(outcome: Any = Outcome) -> sa.ColumnElement[bool]:
 
 
 def outcome_values(usecase: str | None, usecases: set[str]) -> list[str]:
-    """The values the outcome filter takes besides its states: those of the use case's target
-    (of every installed use case's when none is chosen) when it is a choice."""
+    """The values the outcome filter takes besides its states: those of the use case's outcome
+    field (of every installed use case's when none is chosen) when it is a choice."""
     names = [usecase] if usecase else [n for n in all_usecases() if n in usecases]
     values: list[str] = []
     for name in names:
         found = all_usecases().get(name)
-        target = found.target if found is not None else None
+        target = found.outcome_field if found is not None else None
         if isinstance(target, Choice):
             values += [v for v, _ in target.choices if v not in values]
     return values

@@ -54,9 +54,10 @@ def found(prediction_id: int) -> Any:
 
 
 def target_of(usecase: str) -> Any:
-    """The use case's target field, or None when it takes no outcomes (or is not installed)."""
+    """The field an outcome of the use case gives, or None when it takes no outcomes (or is not
+    installed)."""
     installed = all_usecases().get(usecase)
-    return installed.target if installed is not None else None
+    return installed.outcome_field if installed is not None else None
 
 
 def render_prediction(stored: Any, error: str | None = None, value: Any = None,

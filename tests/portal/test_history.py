@@ -301,7 +301,7 @@ def test_a_number_target_gets_a_number_input(as_admin, app):
     (NAME, {}, "is required"),
     ("student-score", {"math1": "lots"}, "must be a number"),
     ("student-score", {"math1": "9000"}, "must be between 300 and 800"),
-    ("recommendation", {"outcome": "x"}, "takes no outcomes"),
+    ("recommendation", {"outcome": "x"}, "must be a movie id and its stars"),
 ])
 def test_an_invalid_outcome_is_422_next_to_the_field_and_records_nothing(as_analyst, app, name,
                                                                           data, message):

@@ -73,7 +73,8 @@ def outcome_rows(ids: list[int]) -> list[dict]:
     rows = []
     for pid in ids:
         if rng.random() < 0.35:
-            values = [rng.choice(["yes", "no", "=1+1", 'say "x"', "naïve ✓", 7, 7.5, -2, 1e20])
+            values = [rng.choice(["yes", "no", "=1+1", 'say "x"', "naïve ✓", 7, 7.5, -2, 1e20,
+                                  {"movie_id": 858, "rating": 4.5}])
                       for _ in range(rng.choice([1, 1, 2]))]
             for n, value in enumerate(values):
                 rows.append({"prediction_id": pid, "usecase": "toy", "value": value,
@@ -149,7 +150,7 @@ def test_pages_show_the_same_current_outcomes(apps):
     lite, pg = on_both(apps, outcomes)
     assert lite == pg
     assert 0.2 * ROWS < len(lite) < 0.5 * ROWS
-    assert {type(v) for v in lite.values()} == {str, int, float}
+    assert {type(v) for v in lite.values()} == {str, int, float, dict}
 
 
 @pytest.mark.parametrize("filters", FILTERS, ids=lambda f: str(f.to_args()) or "all")

@@ -39,9 +39,9 @@ TRICKY = [
     ("1e5", 1e20, {"big": 12345678901234567890}),
 ]
 # Current outcomes of the TRICKY rows, by position (missing: none): labels with quotes, commas,
-# formula starts and unicode; numbers, a negative one too.
+# formula starts and unicode; numbers, a negative one too; an object (a movie and its stars).
 OUTCOMES = ['say "yes", twice', "=1+1", "-minus", -3.5, 42, "@at", "naïve ✓", 1e20, 0.1,
-            "\ttab", None, "", '"', None]
+            "\ttab", None, "", '"', {"movie_id": 858, "rating": 5.0}]
 # Latencies as stored (to the microsecond): halves, whole numbers, tiny and large ones.
 LATENCIES = [2.675, 12.0, 0.0, 8.9, 1e9, 123456.001, 0.5, 0.001, 15.238]
 
@@ -144,7 +144,7 @@ def test_tricky_values_are_quoted_doubled_and_neutralised_line_by_line(app):
                                               "2.675"]
     outcome = [row[9] for row in sorted(cells, key=lambda row: int(row[0]))]
     assert outcome == ['say "yes", twice', "'=1+1", "'-minus", "'-3.5", "42", "'@at", "naïve ✓",
-                       "1e+20", "0.1", "'\ttab", "", "", '"', ""]
+                       "1e+20", "0.1", "'\ttab", "", "", '"', '{"movie_id":858,"rating":5.0}']
 
 
 def test_order_is_newest_first_with_ties_by_id_even_when_ids_disagree_with_time(app):
