@@ -4,18 +4,24 @@ The history page and the API both call these, with the same filters, so they can
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields as dc_fields
+import json
+from dataclasses import dataclass, field, fields as dc_fields
 from datetime import date, datetime, timedelta
 from typing import Any, Iterator, Mapping
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
-from registry.database import db, sqlite_fast_paths
-from registry.models import SOURCES, Prediction
+from registry.database import db, json_text, sqlite_fast_paths
+from registry.models import SOURCES, Outcome, Prediction
+from usecases import all_usecases
+from usecases.fields import Choice
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 HISTOGRAM_BINS = 20
+# The outcome filter's states; any other value is a value of a use case's (Choice) target.
+OUTCOME_STATES = ("recorded", "missing")
 
 
 class FilterError(ValueError):
@@ -35,6 +41,7 @@ class HistoryFilter:
     source: str | None = None
     since: date | None = None
     until: date | None = None
+    outcome: str | None = None  # "recorded", "missing", or a value of the target
 
     @classmethod
     def from_args(cls, args: Mapping[str, str], usecases: set[str]) -> "HistoryFilter":
@@ -52,6 +59,12 @@ class HistoryFilter:
         if not errors and values.get("since") and values.get("until") \
                 and values["since"] > values["until"]:
             errors["until"] = "must not be before since"
+        raw = (args.get("outcome") or "").strip()
+        if raw and "usecase" not in errors:
+            try:
+                values["outcome"] = _outcome(raw, values.get("usecase"), usecases)
+            except ValueError as exc:
+                errors["outcome"] = str(exc)
         if errors:
             raise FilterError(errors)
         return cls(**values)
@@ -74,7 +87,44 @@ class HistoryFilter:
         if self.until:
             query = query.where(Prediction.created_at < datetime.combine(
                 self.until + timedelta(days=1), datetime.min.time()))
+        if self.outcome:
+            # A probe of the partial unique index on current outcomes for each row walked. Its
+            # own alias, for queries that also join the outcomes (the export).
+            found = aliased(Outcome)
+            current = sa.select(found.id).where(_current_outcome(found)).correlate_except(found)
+            if self.outcome == "missing":
+                query = query.where(~current.exists())
+            elif self.outcome == "recorded":
+                query = query.where(current.exists())
+            else:
+                query = query.where(current.where(
+                    sa.cast(found.value, sa.Text) == json_text(self.outcome)).exists())
         return query
+
+
+def _current_outcome(outcome: Any = Outcome) -> sa.ColumnElement[bool]:
+    """Joins a prediction to its current outcome: the one no correction has replaced."""
+    return sa.and_(outcome.prediction_id == Prediction.id, outcome.replaced_at.is_(None))
+
+
+def outcome_values(usecase: str | None, usecases: set[str]) -> list[str]:
+    """The values the outcome filter takes besides its states: those of the use case's outcome
+    field (of every installed use case's when none is chosen) when it is a choice."""
+    names = [usecase] if usecase else [n for n in all_usecases() if n in usecases]
+    values: list[str] = []
+    for name in names:
+        found = all_usecases().get(name)
+        target = found.outcome_field if found is not None else None
+        if isinstance(target, Choice):
+            values += [v for v, _ in target.choices if v not in values]
+    return values
+
+
+def _outcome(raw: str, usecase: str | None, usecases: set[str]) -> str:
+    known = list(OUTCOME_STATES) + outcome_values(usecase, usecases)
+    if raw not in known:
+        raise ValueError("must be one of: " + ", ".join(known))
+    return raw
 
 
 def _parse(name: str, raw: str, usecases: set[str]) -> Any:
@@ -100,6 +150,7 @@ def _parse(name: str, raw: str, usecases: set[str]) -> Any:
 class Page:
     rows: list[Prediction]
     next_cursor: int | None  # pass as `before` to get the next (older) page
+    outcomes: dict[int, Any] = field(default_factory=dict)  # current outcome by prediction id
 
 
 def page(filters: HistoryFilter, *, before: int | None = None,
@@ -110,17 +161,25 @@ def page(filters: HistoryFilter, *, before: int | None = None,
     page; `before` names the last row of the previous page by its id.
     """
     limit = max(1, min(limit, MAX_PAGE_SIZE))
-    query = (filters.where(sa.select(Prediction))
+    # Each row's current outcome comes along: one probe of the outcomes' index per row read.
+    query = (filters.where(sa.select(Prediction, Outcome.value)
+                           .select_from(with_current_outcome()))
              .order_by(Prediction.created_at.desc(), Prediction.id.desc()).limit(limit + 1))
     if before is not None:
         moment = db.session.scalar(sa.select(Prediction.created_at)
                                    .where(Prediction.id == before))
         query = query.where(Prediction.id < before if moment is None else
                             sa.tuple_(Prediction.created_at, Prediction.id) < (moment, before))
-    rows = list(db.session.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(rows, rows[-1].id if more and rows else None)
+    found = db.session.execute(query).all()[:limit + 1]
+    more = len(found) > limit
+    found = found[:limit]
+    return Page([row for row, _ in found], found[-1][0].id if more and found else None,
+                {row.id: value for row, value in found if value is not None})
+
+
+def get_prediction(prediction_id: int) -> Prediction | None:
+    """One stored prediction, for its own page; None when there is no such id."""
+    return db.session.get(Prediction, prediction_id)
 
 
 def per_day(filters: HistoryFilter) -> list[tuple[str, int]]:
@@ -156,7 +215,7 @@ def histogram(filters: HistoryFilter, bins: int = HISTOGRAM_BINS) -> list[tuple[
 
 
 CSV_COLUMNS = ("id", "created_at", "usecase", "version", "source", "summary", "output",
-               "inputs", "latency_ms")
+               "inputs", "latency_ms", "outcome")
 # A cell starting with one of these is run as a formula by spreadsheets (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -165,7 +224,8 @@ def export_csv(filters: HistoryFilter, chunk_rows: int = 1000) -> Iterator[str]:
     """The filtered history as CSV text, produced in chunks so it never sits whole in memory.
 
     RFC 4180: text fields quoted, quotes doubled, formula-like cells neutralised, CRLF line
-    ends; latency in milliseconds with three decimals. Newest first, like the pages.
+    ends; latency in milliseconds with three decimals; the current outcome as text (a label
+    as it is, a number as its JSON), empty when none. Newest first, like the pages.
     """
     yield ",".join(CSV_COLUMNS) + "\r\n"
     if sqlite_fast_paths():
@@ -176,7 +236,8 @@ def export_csv(filters: HistoryFilter, chunk_rows: int = 1000) -> Iterator[str]:
     query = (filters.where(sa.select(
         Prediction.id, Prediction.created_at, Prediction.usecase, Prediction.version,
         Prediction.source, Prediction.summary, sa.cast(Prediction.output, sa.Text),
-        sa.cast(Prediction.inputs, sa.Text), Prediction.latency_ms))
+        sa.cast(Prediction.inputs, sa.Text), Prediction.latency_ms,
+        sa.cast(Outcome.value, sa.Text)).select_from(with_current_outcome()))
         .order_by(Prediction.created_at.desc(), Prediction.id.desc()))
     # Streamed from the server (a named cursor on PostgreSQL), a chunk at a time.
     connection = db.session.connection().execution_options(stream_results=True,
@@ -192,12 +253,26 @@ def export_csv(filters: HistoryFilter, chunk_rows: int = 1000) -> Iterator[str]:
 def csv_line(row: Any) -> str:
     """One prediction as a CSV line: text fields quoted with their quotes doubled, and a quote
     before any text a spreadsheet would take for a formula."""
-    ident, created, usecase, version, source, summary, output, inputs, latency = row
-    texts = [created.isoformat("T", "microseconds"), usecase, source, summary, output, inputs]
+    ident, created, usecase, version, source, summary, output, inputs, latency, outcome = row
+    texts = [created.isoformat("T", "microseconds"), usecase, source, summary, output, inputs,
+             outcome_text(outcome)]
     cells = ['"' + (_neutral(t) if i > 2 else t).replace('"', '""') + '"'
              for i, t in enumerate(texts)]
     return (f"{ident},{cells[0]},{cells[1]},{version},{cells[2]},{cells[3]},{cells[4]},"
-            f"{cells[5]},{latency:.3f}\r\n")
+            f"{cells[5]},{latency:.3f},{cells[6]}\r\n")
+
+
+def with_current_outcome() -> sa.Join:
+    """Predictions, each with its current outcome's columns (NULL when it has none)."""
+    return sa.outerjoin(Prediction, Outcome, _current_outcome())
+
+
+def outcome_text(stored: str | None) -> str:
+    """An outcome's JSON text as the export shows it: a label without its JSON quotes, a number
+    as written, nothing for none."""
+    if stored is None:
+        return ""
+    return json.loads(stored) if stored.startswith('"') else stored
 
 
 def _neutral(text: str) -> str:

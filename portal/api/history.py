@@ -11,7 +11,7 @@ from usecases import all_usecases
 
 
 def filters() -> history.HistoryFilter:
-    """The same filters as the history page (usecase, version, source, since, until)."""
+    """The same filters as the history page (usecase, version, source, since, until, outcome)."""
     try:
         return history.HistoryFilter.from_args(request.args, set(all_usecases()))
     except history.FilterError as exc:
@@ -26,7 +26,8 @@ def predictions():
     chosen = filters()
     limit = parse.int_arg("limit", default=history.PAGE_SIZE, maximum=history.MAX_PAGE_SIZE)
     found = history.page(chosen, before=parse.int_arg("before", default=None), limit=limit)
-    return jsonify({"predictions": [shapes.prediction(row) for row in found.rows],
+    return jsonify({"predictions": [shapes.prediction(row, found.outcomes.get(row.id))
+                                     for row in found.rows],
                     "next": found.next_cursor})
 
 

@@ -225,7 +225,9 @@ def _history_params(usecases: dict, *, page: bool) -> list[dict[str, Any]]:
                                                                "enum": list(SOURCES)}),
               _query("since", "From this UTC day on.", {"type": "string", "format": "date"}),
               _query("until", "Up to this UTC day, included.", {"type": "string",
-                                                                "format": "date"})]
+                                                                "format": "date"}),
+              _query("outcome", "recorded or missing (a current outcome or none), or a value "
+                     "of the use case's target when it is a choice.", {"type": "string"})]
     if page:
         params += [_query("before", "The `next` of the previous page.",
                           {"type": "integer", "minimum": 1}),

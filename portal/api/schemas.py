@@ -170,7 +170,8 @@ SCHEMAS: dict[str, Any] = {
     "StoredPrediction": obj({
         "id": INTEGER, "created_at": TIME, "usecase": STRING, "version": INTEGER,
         "source": {"type": "string", "enum": list(SOURCES)}, "inputs": {"type": "object"},
-        "output": {}, "summary": STRING, "latency_ms": NUMBER}),
+        "output": {}, "summary": STRING, "latency_ms": NUMBER,
+        "outcome": {"description": "The current recorded outcome, or null."}}),
     "History": obj({"predictions": {"type": "array", "items": ref("StoredPrediction")},
                     "next": nullable(INTEGER) | {"description": "Pass as `before` for the next "
                                                  "(older) page; null on the last page."}}),

@@ -80,8 +80,9 @@ def promotion(record: Promotion) -> dict[str, Any]:
             "reason": record.reason, "created_at": record.created_at.isoformat() + "Z"}
 
 
-def prediction(row: Prediction) -> dict[str, Any]:
-    """A stored prediction, as the history lists it."""
+def prediction(row: Prediction, outcome: Any = None) -> dict[str, Any]:
+    """A stored prediction, as the history lists it, with its current outcome (or None)."""
     return {"id": row.id, "created_at": row.created_at.isoformat() + "Z", "usecase": row.usecase,
             "version": row.version, "source": row.source, "inputs": row.inputs,
-            "output": row.output, "summary": row.summary, "latency_ms": row.latency_ms}
+            "output": row.output, "summary": row.summary, "latency_ms": row.latency_ms,
+            "outcome": outcome}

@@ -1,4 +1,4 @@
-"""Analyst pages: the prediction history, its charts and its CSV export."""
+"""Analyst pages: the prediction history, its charts, its CSV export and recorded outcomes."""
 from flask import Blueprint, Flask
 
 from portal.auth import role_required
@@ -13,6 +13,6 @@ def require_analyst() -> None:
 
 
 def init_app(app: Flask) -> None:
-    from portal.history import routes  # noqa: F401  (registers the views on bp)
+    from portal.history import outcomes, routes  # noqa: F401  (registers the views on bp)
 
     app.register_blueprint(bp, url_prefix="/history")

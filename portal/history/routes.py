@@ -32,7 +32,11 @@ def read_filters(args: Mapping[str, str]) -> tuple[history.HistoryFilter, int | 
 
 def render_history(errors: dict[str, str], status: int = 200, **context: Any):
     """The history page; with `errors` only the filter form is shown, each message by its field."""
+    chosen = request.args.get("usecase")
+    values = history.outcome_values(chosen if chosen in all_usecases() else None,
+                                    set(all_usecases()))
     return render_template("history/index.html", usecases=all_usecases(), sources=SOURCES,
+                           outcome_states=history.OUTCOME_STATES, outcome_values=values,
                            args=request.args, errors=errors, **context), status
 
 

@@ -12,8 +12,8 @@ from typing import Any, Iterator
 import sqlalchemy as sa
 
 from registry.database import db
-from registry.history import FORMULA_STARTS, HistoryFilter
-from registry.models import Prediction
+from registry.history import FORMULA_STARTS, HistoryFilter, with_current_outcome
+from registry.models import Outcome, Prediction
 
 # Bytes that valid UTF-8 never holds. SQLite writes each structural quote as _QUOTE, so that
 # Python can double the data's own quotes in one pass over a whole chunk, then put the real
@@ -23,7 +23,7 @@ _QUOTE, _HEX = b"\xff", b"\xfe"
 
 def csv_chunks(filters: HistoryFilter, chunk_rows: int) -> Iterator[str]:
     """The filtered history's CSV lines (no header), newest first, a chunk of lines at a time."""
-    query = (filters.where(sa.select(_line()))
+    query = (filters.where(sa.select(_line()).select_from(with_current_outcome()))
              .order_by(Prediction.created_at.desc(), Prediction.id.desc()))
     # The lines are read from the driver's cursor as they come: SQLAlchemy's row objects
     # tripled the cost per row.
@@ -55,10 +55,19 @@ def _line() -> Any:
               _quoted(_neutral(Prediction.summary), _nul_safe(Prediction.summary)),
               _quoted(_neutral(Prediction.output), Prediction.output),
               _quoted(_neutral(Prediction.inputs), Prediction.inputs),
-              (b"%.3f", [Prediction.latency_ms])]
+              (b"%.3f", [Prediction.latency_ms]),
+              _quoted(_neutral(_outcome_text()), _outcome_text())]
     form = b",".join(spec for spec, _ in fields)
     values = [value for _, parts in fields for value in parts]
     return sa.cast(sa.func.printf(sa.literal(form), *values), sa.LargeBinary)
+
+
+def _outcome_text() -> Any:
+    """The current outcome as registry.history.outcome_text writes it: a label without its JSON
+    quotes, a number as its JSON text, '' for none."""
+    value = Outcome.value
+    return sa.func.coalesce(sa.case((sa.func.json_type(value) == "text",
+                                     sa.func.json_extract(value, "$")), else_=value), "")
 
 
 def _quoted(*parts: Any) -> tuple[bytes, list[Any]]:

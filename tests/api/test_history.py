@@ -86,3 +86,54 @@ def test_csv_export_streams_the_filtered_history(client, analyst, made):
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert [int(row["id"]) for row in rows] == sorted(made[:5], reverse=True)
     assert {row["source"] for row in rows} == {"api", "batch"}
+
+
+@pytest.fixture
+def outcomes_of(client, analyst):
+    """Record outcomes through the API: {prediction id: value}."""
+    def record(values):
+        for prediction_id, value in values.items():
+            response = client.post(f"/api/v1/predictions/{prediction_id}/outcome",
+                                   json={"outcome": value}, headers=analyst)
+            assert response.status_code == 201, response.get_json()
+    return record
+
+
+def test_each_prediction_carries_its_current_outcome(client, analyst, made, spec, outcomes_of):
+    outcomes_of({made[0]: "disease", made[1]: "no disease", made[5]: 512})
+    outcomes_of({made[1]: "disease"})  # a correction: the current value is shown
+    page = assert_documented(spec, "/predictions", "get",
+                             client.get("/api/v1/predictions", headers=analyst))
+    shown = {p["id"]: p["outcome"] for p in page["predictions"]}
+    assert shown == {made[0]: "disease", made[1]: "disease", made[2]: None, made[3]: None,
+                     made[4]: None, made[5]: 512}
+
+
+@pytest.mark.parametrize("query, picked", [
+    ({"outcome": "recorded"}, [0, 1, 5]), ({"outcome": "missing"}, [2, 3, 4]),
+    ({"outcome": "disease"}, [1]), ({"outcome": "no disease"}, [0]),
+    ({"outcome": "recorded", "usecase": NAMES[-1]}, [5]),
+    ({"outcome": "missing", "source": "batch"}, [3, 4])])
+def test_the_outcome_filter_picks_recorded_missing_or_a_value(client, analyst, made, outcomes_of,
+                                                               query, picked):
+    outcomes_of({made[0]: "no disease", made[1]: "disease", made[5]: 512})
+    page = client.get("/api/v1/predictions", query_string=query, headers=analyst).get_json()
+    assert [p["id"] for p in page["predictions"]] == sorted((made[i] for i in picked),
+                                                            reverse=True)
+    export = client.get("/api/v1/predictions.csv", query_string=query, headers=analyst)
+    rows = list(csv.DictReader(io.StringIO(export.get_data(as_text=True))))
+    assert [int(row["id"]) for row in rows] == [p["id"] for p in page["predictions"]]
+    assert [row["outcome"] for row in rows] == [
+        "" if p["outcome"] is None else str(p["outcome"]) for p in page["predictions"]]
+
+
+@pytest.mark.parametrize("query", [{"outcome": "perhaps"}, {"outcome": "512"},
+                                   {"outcome": "disease", "usecase": NAMES[-1]},
+                                   {"outcome": "great", "usecase": NAMES[0]}])
+def test_an_outcome_the_use_case_cannot_have_is_422(client, analyst, spec, query):
+    for url, path in (("/api/v1/predictions", "/predictions"),
+                      ("/api/v1/predictions.csv", "/predictions.csv")):
+        response = client.get(url, query_string=query, headers=analyst)
+        assert "recorded, missing" in assert_error(response, 422, "invalid_query")["fields"][
+            "outcome"]
+        assert_documented(spec, path, "get", response)

@@ -7,20 +7,20 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from registry import predictions, serving, versions
+from registry import outcomes, predictions, serving, versions
 from registry.database import db, utcnow
-from registry.models import Prediction
+from registry.models import Outcome, Prediction
 from usecases import get_usecase
 
 NAME = "heart-disease"
 
 
-def seed(app, count: int = 1, source: str = "form") -> list[int]:
-    """Make `count` real predictions of heart-disease from its examples; return their ids."""
+def seed(app, count: int = 1, source: str = "form", name: str = NAME) -> list[int]:
+    """Make `count` real predictions of a use case from its examples; return their ids."""
     with app.app_context():
-        examples = list(get_usecase(NAME).examples.values())
+        examples = list(get_usecase(name).examples.values())
         rows = [examples[i % len(examples)] for i in range(count)]
-        return serving.predict(NAME, rows, source=source).prediction_ids
+        return serving.predict(name, rows, source=source).prediction_ids
 
 
 def record(app, outputs, summary="made in a test", inputs=None, source="api") -> list[int]:
@@ -51,10 +51,34 @@ def figures(page: str) -> dict[str, str]:
     return {re.search(r'<title id="[^"]+">([^<]+)</title>', f).group(1): f for f in found}
 
 
-@pytest.mark.parametrize("url", ["/history/", "/history/export.csv"])
+def record_outcomes(app, values: dict[int, object]) -> None:
+    with app.app_context():
+        outcomes.record_many(values.items(), "ann")
+
+
+def outcome_rows(app) -> list[tuple]:
+    """Every outcome row stored, current or replaced."""
+    with app.app_context():
+        return db.session.execute(sa.select(Outcome.prediction_id, Outcome.value,
+                                            Outcome.recorded_by, Outcome.replaced_at.is_(None))
+                                  .order_by(Outcome.id)).all()
+
+
+OUTCOME_PAGES = ["/history/predictions/1", "/history/outcomes"]
+
+
+@pytest.mark.parametrize("url", ["/history/", "/history/export.csv", *OUTCOME_PAGES])
 def test_anonymous_visitors_are_sent_to_the_login_page(client, url):
     response = client.get(url)
     assert response.status_code == 302 and response.headers["Location"].startswith("/auth/login")
+
+
+@pytest.mark.parametrize("url", OUTCOME_PAGES)
+def test_anonymous_posts_record_nothing_and_are_sent_to_the_login_page(client, app, url):
+    seed(app)
+    response = client.post(url, data={"diagnosis": "disease", "rows": "1,disease"})
+    assert response.status_code == 302 and response.headers["Location"].startswith("/auth/login")
+    assert outcome_rows(app) == []
 
 
 @pytest.mark.parametrize("username", ["ann", "ada"])
@@ -99,6 +123,8 @@ def test_filters_pick_the_predictions(as_analyst, app, query, expected):
     ("since=yesterday", "since", "must be a date like"),
     ("since=2026-02-01&until=2026-01-01", "until", "must not be before since"),
     ("before=xyz", "before", "must be a whole number"),
+    ("outcome=perhaps", "outcome", "must be one of: recorded, missing, disease, no disease"),
+    ("usecase=student-score&outcome=disease", "outcome", "must be one of: recorded, missing"),
 ])
 def test_bad_filters_are_400_with_the_message_by_the_field(as_analyst, app, query, field, message):
     seed(app)
@@ -186,3 +212,166 @@ def test_csv_export_neutralises_formula_like_cells(as_analyst, app):
     header, row = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert row[header.index("summary")].startswith("'=HYPERLINK")
     assert not row[header.index("output")].startswith("=")
+
+
+def test_each_row_shows_its_current_outcome_and_links_to_its_page(as_analyst, app):
+    ids = seed(app, 3)
+    record_outcomes(app, {ids[0]: "disease", ids[1]: "disease"})
+    record_outcomes(app, {ids[1]: "no disease"})
+    page = as_analyst.get("/history/").get_data(as_text=True)
+    cells = dict(re.findall(r'<a href="/history/predictions/(\d+)"\s+title="[^"]*">([^<]+)</a>',
+                            page))
+    assert cells == {str(ids[0]): "disease", str(ids[1]): "no disease", str(ids[2]): "record…"}
+
+
+@pytest.mark.parametrize(("query", "picked"), [
+    ("outcome=recorded", [0, 1]), ("outcome=missing", [2, 3]), ("outcome=disease", [0]),
+    ("outcome=no+disease", [1]), (f"outcome=recorded&usecase={NAME}&source=form", [0, 1]),
+    ("outcome=great", [])])
+def test_the_outcome_filter_picks_the_rows_and_their_export(as_analyst, app, query, picked):
+    ids = seed(app, 4)
+    record_outcomes(app, {ids[0]: "no disease", ids[1]: "no disease"})
+    record_outcomes(app, {ids[0]: "disease"})
+    page = as_analyst.get(f"/history/?{query}").get_data(as_text=True)
+    assert shown_ids(page) == sorted((ids[i] for i in picked), reverse=True)
+    if picked:  # the filter is kept in the export link, and the export has the outcomes
+        link = re.search(r'href="(/history/export\.csv\?[^"]+)"', page).group(1)
+        assert "outcome=" in link
+        rows = list(csv.DictReader(io.StringIO(
+            as_analyst.get(link.replace("&amp;", "&")).get_data(as_text=True))))
+        assert [int(r["id"]) for r in rows] == shown_ids(page)
+        assert {r["outcome"] for r in rows} <= {"", "disease", "no disease"}
+
+
+def test_the_outcome_filter_offers_the_chosen_use_case_s_values(as_analyst, app):
+    page = as_analyst.get(f"/history/?usecase={NAME}").get_data(as_text=True)
+    options = page.split('id="filter-outcome"')[1].split("</select>")[0]
+    assert re.findall(r'<option value="([^"]*)"', options) == [
+        "", "recorded", "missing", "disease", "no disease"]
+    page = as_analyst.get("/history/?usecase=student-score").get_data(as_text=True)
+    options = page.split('id="filter-outcome"')[1].split("</select>")[0]
+    assert re.findall(r'<option value="([^"]*)"', options) == ["", "recorded", "missing"]
+
+
+def test_a_prediction_s_page_shows_inputs_output_and_a_choice_of_outcomes(as_analyst, app):
+    (pid,) = seed(app)
+    page = as_analyst.get(f"/history/predictions/{pid}").get_data(as_text=True)
+    assert f"Prediction {pid}" in page and "none recorded" in page
+    assert re.search(r'<th scope="row">age</th><td>\d+</td>', page)
+    assert "output: disease" in page or "output: no disease" in page
+    form = page.split(f'action="/history/predictions/{pid}"')[1].split("</form>")[0]
+    assert 'name="csrf_token"' in form and '<select id="f-diagnosis" name="diagnosis"' in form
+    assert re.findall(r'<option value="([^"]+)"', form) == ["disease", "no disease"]
+    assert "Record the outcome" in form and "recorded-outcome" not in page
+
+
+def test_recording_then_correcting_keeps_the_audit_trail(as_analyst, app):
+    (pid,) = seed(app)
+    response = as_analyst.post(f"/history/predictions/{pid}", data={"diagnosis": "disease"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/history/predictions/{pid}"
+    page = as_analyst.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Outcome recorded: disease." in page and "Correct the outcome" in page
+    response = as_analyst.post(f"/history/predictions/{pid}", data={"diagnosis": "no disease"},
+                               follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "Outcome corrected: disease → no disease." in page
+    assert re.search(r"Current outcome:\s*<strong>no disease</strong>", page)
+    trail = re.findall(r'<tr class="recorded-outcome">\s*<td>([^<]+)</td><td>([^<]+)</td>'
+                       r'\s*<td>[^<]+</td>\s*<td>([^<]+)</td>', page)
+    assert [(value, who) for value, who, _ in trail] == [("no disease", "ann"), ("disease", "ann")]
+    assert trail[0][2] == "current" and trail[1][2] != "current"
+    again = as_analyst.post(f"/history/predictions/{pid}", data={"diagnosis": "no disease"},
+                            follow_redirects=True).get_data(as_text=True)
+    assert "already the current outcome" in again
+    assert outcome_rows(app) == [(pid, "disease", "ann", False), (pid, "no disease", "ann", True)]
+
+
+def test_a_number_target_gets_a_number_input(as_admin, app):
+    (pid,) = seed(app, name="student-score")
+    page = as_admin.get(f"/history/predictions/{pid}").get_data(as_text=True)
+    assert re.search(r'<input type="number" id="f-math1" name="math1"', page)
+    assert as_admin.post(f"/history/predictions/{pid}", data={"math1": "512"}).status_code == 302
+    assert outcome_rows(app) == [(pid, 512, "ada", True)]
+
+
+@pytest.mark.parametrize(("name", "data", "message"), [
+    (NAME, {"diagnosis": "maybe"}, "must be one of"),
+    (NAME, {"diagnosis": ""}, "is required"),
+    (NAME, {}, "is required"),
+    ("student-score", {"math1": "lots"}, "must be a number"),
+    ("student-score", {"math1": "9000"}, "must be between 300 and 800"),
+    ("recommendation", {"outcome": "x"}, "must be a movie id and its stars"),
+])
+def test_an_invalid_outcome_is_422_next_to_the_field_and_records_nothing(as_analyst, app, name,
+                                                                          data, message):
+    (pid,) = seed(app, name=name)
+    response = as_analyst.post(f"/history/predictions/{pid}", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and message in page
+    assert re.search(r'<p class="error"[^>]*role="alert">[^<]*' + re.escape(message), page)
+    assert outcome_rows(app) == []
+
+
+def test_unknown_predictions_are_404(as_analyst, app):
+    seed(app)
+    for url in ("/history/predictions/999", "/history/predictions/2147483647"):
+        assert as_analyst.get(url).status_code == 404
+        assert as_analyst.post(url, data={"diagnosis": "disease"}).status_code == 404
+    assert as_analyst.get("/history/predictions/99999999999").status_code == 404
+    assert outcome_rows(app) == []
+
+
+def test_the_bulk_page_records_every_pasted_row(as_analyst, app):
+    ids = seed(app, 2) + seed(app, name="student-score")
+    page = as_analyst.get("/history/outcomes").get_data(as_text=True)
+    assert 'name="csrf_token"' in page and 'enctype="multipart/form-data"' in page
+    rows = f"prediction_id,outcome\r\n{ids[0]},disease\n\n {ids[1]} , no disease \n{ids[2]},505\n"
+    response = as_analyst.post("/history/outcomes", data={"rows": rows})
+    assert response.status_code == 302 and response.headers["Location"] == "/history/outcomes"
+    assert "Recorded 3 outcome(s)" in as_analyst.get("/history/outcomes").get_data(as_text=True)
+    assert outcome_rows(app) == [(ids[0], "disease", "ann", True),
+                                 (ids[1], "no disease", "ann", True), (ids[2], 505, "ann", True)]
+
+
+def test_the_bulk_page_takes_an_uploaded_file(as_analyst, app):
+    ids = seed(app, 2)
+    body = f"\ufeffprediction_id,outcome\n{ids[0]},disease\n{ids[1]},disease\n".encode()
+    response = as_analyst.post("/history/outcomes", data={
+        "rows": "ignored", "file": (io.BytesIO(body), "outcomes.csv")},
+        content_type="multipart/form-data")
+    assert response.status_code == 302
+    assert [row[:2] for row in outcome_rows(app)] == [(ids[0], "disease"), (ids[1], "disease")]
+
+
+def test_the_bulk_page_lists_each_refused_row_and_records_nothing(as_analyst, app):
+    ids = seed(app, 3)
+    rows = "\n".join([f"{ids[0]},disease", "999999,disease", f"{ids[1]},perhaps",
+                      f"{ids[2]},no disease", "abc,disease"])
+    response = as_analyst.post("/history/outcomes", data={"rows": rows})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Nothing was recorded: 3 row(s) are refused." in page
+    refused = re.findall(r'<tr class="refused-row"><td>(\d+)</td><td>(\d+)</td><td>([^<]*)</td>'
+                         r'<td>([^<]*)</td></tr>', page)
+    assert [(row, line, ident) for row, line, ident, _ in refused] == [
+        ("2", "2", "999999"), ("3", "3", str(ids[1])), ("5", "5", "abc")]
+    assert "there is no stored prediction 999999" in refused[0][3]
+    assert refused[1][3].startswith("outcome ") and "whole number" in refused[2][3]
+    assert f"{ids[2]},no disease" in page  # the pasted rows come back to be fixed
+    assert outcome_rows(app) == []
+
+
+@pytest.mark.parametrize(("data", "status", "message"), [
+    ({"rows": ""}, 400, "There are no rows"),
+    ({"rows": "prediction_id,outcome\n"}, 400, "There are no rows"),
+    ({"rows": "1,disease,extra"}, 400, "Line 1 has 3 cell(s)"),
+    ({"rows": '1,"disease'}, 400, "is not valid CSV"),
+    ({"file": (io.BytesIO(b"1,\xff\xfe"), "bad.csv")}, 400, "not UTF-8"),
+    ({"rows": "\n".join(f"{n},disease" for n in range(1, 10_002))}, 413, "the limit is 10,000"),
+])
+def test_the_bulk_page_refuses_unreadable_input(as_analyst, app, data, status, message):
+    seed(app)
+    response = as_analyst.post("/history/outcomes", data=data,
+                               content_type="multipart/form-data")
+    assert response.status_code == status and message in response.get_data(as_text=True)
+    assert outcome_rows(app) == []

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from registry import history, predictions
 from registry.database import db
-from registry.models import Prediction
+from registry.models import Outcome, Prediction
 from tests.conftest import migrated_app, register_dummy
 
 START = datetime(2026, 3, 1, 23, 59, 59, 999999)  # the first row sits on a day's last microsecond
@@ -59,9 +59,28 @@ def apps(tmp_path):
             db.session.execute(table.update().where(
                 table.c.id == sa.bindparam("pid")).values(created_at=sa.bindparam("at")),
                 [{"pid": pid, "at": call[5]} for pid, call in zip(handed_out, calls)])
+            db.session.execute(Outcome.__table__.insert(), outcome_rows(handed_out))
             db.session.commit()
         made[kind] = (app, handed_out)
     return made
+
+
+def outcome_rows(ids: list[int]) -> list[dict]:
+    """Outcomes for about a third of the predictions (labels, awkward text, numbers, negative
+    and whole ones), some corrected once: the earlier row kept, replaced."""
+    rng = random.Random(11)
+    moment = START + timedelta(days=10)
+    rows = []
+    for pid in ids:
+        if rng.random() < 0.35:
+            values = [rng.choice(["yes", "no", "=1+1", 'say "x"', "naïve ✓", 7, 7.5, -2, 1e20,
+                                  {"movie_id": 858, "rating": 4.5}])
+                      for _ in range(rng.choice([1, 1, 2]))]
+            for n, value in enumerate(values):
+                rows.append({"prediction_id": pid, "usecase": "toy", "value": value,
+                             "recorded_by": "ann", "recorded_at": moment,
+                             "replaced_at": moment if n < len(values) - 1 else None})
+    return rows
 
 
 FILTERS = [
@@ -71,6 +90,10 @@ FILTERS = [
     history.HistoryFilter(since=date(2026, 3, 3), until=date(2026, 3, 5)),
     history.HistoryFilter(until=date(2026, 3, 1)),
     history.HistoryFilter(version=2),
+    history.HistoryFilter(outcome="recorded"),
+    history.HistoryFilter(outcome="missing", usecase="toy"),
+    history.HistoryFilter(outcome="yes"),
+    history.HistoryFilter(outcome="=1+1", source="api"),
 ]
 
 
@@ -115,6 +138,19 @@ def test_pages_walked_by_cursor_agree(apps, filters):
     assert lite == pg
     if filters == history.HistoryFilter():
         assert len(lite) == ROWS
+    if filters.outcome:
+        assert 0 < len(lite) < ROWS
+
+
+def test_pages_show_the_same_current_outcomes(apps):
+    def outcomes():
+        found = history.page(history.HistoryFilter(), limit=history.MAX_PAGE_SIZE)
+        return found.outcomes
+
+    lite, pg = on_both(apps, outcomes)
+    assert lite == pg
+    assert 0.2 * ROWS < len(lite) < 0.5 * ROWS
+    assert {type(v) for v in lite.values()} == {str, int, float, dict}
 
 
 @pytest.mark.parametrize("filters", FILTERS, ids=lambda f: str(f.to_args()) or "all")

@@ -14,7 +14,7 @@ TOKEN_BLUEPRINTS = ("api", "ops")
 def page_posts(app) -> list[tuple[str, str]]:
     """(endpoint, url) of every page route that accepts a POST, with sample URL values."""
     name, usecase = next(iter(app.extensions["modelhub.usecases"].items()))
-    samples = {"name": name, "version": 1, "user_id": 1, "job_id": 1}
+    samples = {"name": name, "version": 1, "user_id": 1, "job_id": 1, "prediction_id": 1}
     found = []
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
@@ -28,8 +28,8 @@ def test_every_form_post_without_its_token_is_refused(csrf_app):
     admin = signed_in(csrf_app, "admin")
     posts = page_posts(csrf_app)
     # Sign-in, sign-out, admin actions and a use case's predict at least.
-    assert {"auth.login", "auth.logout", "admin.create_user", "admin.promote"} <= \
-        {endpoint for endpoint, _ in posts}
+    assert {"auth.login", "auth.logout", "admin.create_user", "admin.promote",
+            "history.record_outcome", "history.record_bulk"} <= {endpoint for endpoint, _ in posts}
     name = next(iter(csrf_app.extensions["modelhub.usecases"]))
     assert f"{name}.predict" in {endpoint for endpoint, _ in posts}
     for endpoint, target in posts:
