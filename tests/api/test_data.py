@@ -5,24 +5,21 @@ case: a real trained model, real uploads, real retraining.
 """
 from __future__ import annotations
 
-import csv
 import io
 
 import pytest
 import sqlalchemy as sa
 
-from bench import workload
-from registry import jobs, serving
+from registry import jobs
 from registry.database import db
 from registry.datasets.combine import OUTCOMES
 from registry.models import DatasetVersion, ModelVersion, Outcome
 
 from tests.api.conftest import assert_documented, assert_error, bearer
+from tests.labelled import as_csv, inputs, new_patients
 
 NAME = "heart-disease"
 BASE = f"/api/v1/usecases/{NAME}"
-COLUMNS = ["age", "sex", "cp", "trestbps", "chol", "fbs", "restecg", "thalch", "exang",
-           "oldpeak", "slope", "ca", "thal", "diagnosis"]
 
 
 @pytest.fixture
@@ -33,33 +30,6 @@ def admin(tokens):
 @pytest.fixture
 def analyst(tokens):
     return bearer(tokens["analyst"])
-
-
-def new_patients(app, count: int, seed: int = 7) -> list[dict]:
-    """Valid heart-disease inputs varied from the examples, each with a diagnosis."""
-    with app.app_context():
-        usecase = app.extensions["modelhub.usecases"][NAME]
-        _, model = serving.production_model(NAME)
-        rows = workload.varied(usecase, model, count, seed=seed)
-    return [row | {"diagnosis": "disease" if i % 3 else "no disease"}
-            for i, row in enumerate(rows)]
-
-
-def inputs(app, count: int, seed: int = 7) -> list[dict]:
-    """The same patients as inputs to predict (no diagnosis)."""
-    return [{k: v for k, v in row.items() if k != "diagnosis"}
-            for row in new_patients(app, count, seed)]
-
-
-def as_csv(rows: list[dict], columns=COLUMNS, delimiter=",") -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(["" if row.get(c) is None else
-                         ("true" if row[c] is True else "false" if row[c] is False else row[c])
-                         for c in columns])
-    return out.getvalue().encode()
 
 
 def counts(app) -> tuple[int, int]:

@@ -4,13 +4,14 @@ import io
 import time
 from pathlib import Path
 
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from registry import predictions, serving, versions
+from registry import datasets, outcomes, predictions, serving, versions
 from tests.e2e.conftest import screenshot
+from tests.labelled import as_csv, new_patients
 
 
 def navigate(browser, element) -> None:
@@ -18,7 +19,10 @@ def navigate(browser, element) -> None:
     an element found before then may belong to the old page and go stale under the test."""
     page = browser.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(browser, 60).until(expected_conditions.staleness_of(page))
+    # While the old document goes, Chromium may answer "node does not belong to the document"
+    # instead of "stale": ask again until it says stale.
+    WebDriverWait(browser, 60, ignored_exceptions=[WebDriverException]).until(
+        expected_conditions.staleness_of(page))
 
 
 def test_a_visitor_gets_a_prediction(live_portal, browser):
@@ -74,11 +78,49 @@ def log_out(browser):
     WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.LINK_TEXT, "Log in"))
 
 
-def test_an_admin_retrains_and_promotes(live_portal, browser, people):
+def test_an_admin_uploads_data_retrains_on_it_and_promotes(live_portal, browser, people,
+                                                          tmp_path):
     app, base = live_portal
+    patients = new_patients(app, 150, seed=23)
+    refused = [dict(patients[0], age=200), dict(patients[1], diagnosis="maybe")]
+    upload = tmp_path / "new-patients.csv"
+    upload.write_bytes(as_csv(patients + refused))
+
     log_in(browser, base, *people["admin"])
     navigate(browser, browser.find_element(By.LINK_TEXT, "Models"))
     navigate(browser, browser.find_element(By.PARTIAL_LINK_TEXT, "Heart disease"))
+    navigate(browser, browser.find_element(By.LINK_TEXT, "Training data"))
+    navigate(browser, browser.find_element(By.PARTIAL_LINK_TEXT, "Upload labelled rows"))
+    browser.find_element(By.NAME, "file").send_keys(str(upload))
+    navigate(browser, browser.find_element(By.XPATH, "//button[text()='Check the file']"))
+
+    # The report: what would be stored, and each refused row by line (the header is line 1)
+    # and column. Nothing is stored yet.
+    def count(name):
+        return browser.find_element(By.CSS_SELECTOR, f"[data-count={name}]").text
+    assert (count("rows"), count("accepted"), count("refused")) == ("152", "150", "2")
+    refusals = [row.text for row in browser.find_elements(By.CSS_SELECTOR, "table.refusals tbody tr")]
+    assert [r.split()[:2] for r in refusals] == [["152", "age"], ["153", "diagnosis"]]
+    assert browser.find_elements(By.CSS_SELECTOR, "table.difference")
+    screenshot(browser, "admin-upload-report")
+    with app.app_context():
+        assert [row.version for row in datasets.list_versions("heart-disease")] == [1]
+
+    navigate(browser, browser.find_element(By.XPATH, "//button[starts-with(text(), 'Store the 150')]"))
+    assert "stored dataset version 2" in browser.find_element(By.TAG_NAME, "main").text
+    with app.app_context():
+        stored = datasets.get("heart-disease", 2)
+        assert stored.sources == ["upload"] and stored.rows + stored.held_out_rows == 150
+
+    # Train on the built-in data (ticked already) and the upload.
+    navigate(browser, browser.find_element(By.LINK_TEXT, "Back to the versions"))
+    choices = browser.find_elements(By.CSS_SELECTOR, "fieldset.choices input[type=checkbox]")
+    labels = {box.get_attribute("id"): browser.find_element(
+        By.CSS_SELECTOR, f"label[for='{box.get_attribute('id')}']").text for box in choices}
+    built_in, uploaded = (next(box for box in choices if word in labels[box.get_attribute("id")])
+                          for word in ("built-in", "new-patients.csv"))
+    assert built_in.is_selected() and not uploaded.is_selected()
+    uploaded.click()
     navigate(browser, browser.find_element(By.XPATH, "//button[text()='Train a new version']"))
 
     # The job page updates itself (admin.js polls) until the training process is done, then
@@ -90,14 +132,31 @@ def test_an_admin_retrains_and_promotes(live_portal, browser, people):
     screenshot(browser, "admin-job-finished")
     assert browser.find_element(By.CSS_SELECTOR, "progress").get_attribute("value") in ("1", "1.0")
 
-    browser.find_element(By.NAME, "reason").send_keys("retrained in the browser test")
+    # Compare with production: other data, measured on the same held-out rows.
+    navigate(browser, browser.find_element(By.LINK_TEXT, "back to the versions"))
+    navigate(browser, browser.find_element(By.LINK_TEXT, "Compare two versions"))
+    data = browser.find_element(By.CSS_SELECTOR, "table.compare-data").text
+    assert "different data" in data and "the same rows" in data
+    assert "v1 · built-in" in data and "upload" in data
+    assert not browser.find_elements(By.CSS_SELECTOR, ".held-out-warning")
+    screenshot(browser, "admin-compare-data")
+
+    navigate(browser, browser.find_element(By.LINK_TEXT, "Back to the versions"))
+    navigate(browser, browser.find_element(By.CSS_SELECTOR, "tr#v2 a.button"))
+    browser.find_element(By.NAME, "reason").send_keys("more patients, same held-out rows")
     navigate(browser, browser.find_element(By.XPATH,
                                           "//button[starts-with(text(), 'Promote v2')]"))
     assert "v2" in browser.find_element(By.TAG_NAME, "main").text
     with app.app_context():
         live = versions.production_version("heart-disease")
+        first = versions.get_version("heart-disease", 1)
         assert live.version == 2
-        assert versions.promotions("heart-disease")[0].reason == "retrained in the browser test"
+        assert versions.promotions("heart-disease")[0].reason == "more patients, same held-out rows"
+        trained_on = datasets.get_by_id("heart-disease", live.dataset_version_id)
+        assert set(trained_on.sources) == {"built-in", "upload"}
+        assert trained_on.fingerprint != first.data_fingerprint
+        assert (live.params["evaluation"]["held_out"]
+                == first.params["evaluation"]["held_out"])
     log_out(browser)
 
 
@@ -120,6 +179,52 @@ def test_an_analyst_filters_and_exports(live_portal, browser, people, downloads)
     table = list(csv.DictReader(io.StringIO(csv_file.read_text())))
     assert len(table) == len(rows)
     assert {(r["usecase"], r["source"]) for r in table} == {("heart-disease", "form")}
+    log_out(browser)
+
+
+def test_an_analyst_records_outcomes_and_filters_by_them(live_portal, browser, people):
+    app, base = live_portal
+    with app.app_context():  # three more patients seen, by the API
+        for patient in new_patients(app, 3, seed=29):
+            serving.predict("heart-disease", [{k: v for k, v in patient.items()
+                                               if k != "diagnosis"}], source="api")
+    log_in(browser, base, *people["analyst"])
+
+    def heart_disease_history():
+        navigate(browser, browser.find_element(By.LINK_TEXT, "History"))
+        Select(browser.find_element(By.NAME, "usecase")).select_by_value("heart-disease")
+        navigate(browser, browser.find_element(By.XPATH, "//button[text()='Show']"))
+        return browser.find_elements(By.CSS_SELECTOR, "table.history td.outcome a")
+
+    def record(index, value, button):
+        navigate(browser, heart_disease_history()[index])
+        Select(browser.find_element(By.NAME, "diagnosis")).select_by_value(value)
+        navigate(browser, browser.find_element(By.XPATH, f"//button[text()='{button}']"))
+        assert browser.find_element(By.CSS_SELECTOR, ".current-outcome strong").text == value
+        return int(browser.current_url.rsplit("/", 1)[-1])
+
+    assert len(heart_disease_history()) >= 4
+    # Record two outcomes, then correct the first: its page keeps both values.
+    first = record(0, "no disease", "Record the outcome")
+    second = record(1, "no disease", "Record the outcome")
+    assert record(0, "disease", "Correct the outcome") == first
+    trail = [row.text.split()[0] for row in
+             browser.find_elements(By.CSS_SELECTOR, "table.trail tbody tr")]
+    assert trail == ["disease", "no"]  # newest first: "disease", then "no disease"
+    screenshot(browser, "analyst-outcome")
+
+    heart_disease_history()
+    for outcome, expected in (("recorded", {first, second}), ("disease", {first}),
+                              ("no disease", {second})):
+        Select(browser.find_element(By.NAME, "outcome")).select_by_value(outcome)
+        navigate(browser, browser.find_element(By.XPATH, "//button[text()='Show']"))
+        links = browser.find_elements(By.CSS_SELECTOR, "table.history td.outcome a")
+        assert {int(a.get_attribute("href").rsplit("/", 1)[-1]) for a in links} == expected
+    screenshot(browser, "history-by-outcome")
+    with app.app_context():
+        assert outcomes.current_values([first, second]) == {first: "disease",
+                                                            second: "no disease"}
+    log_out(browser)
 
 
 def wait_for_download(folder: Path, seconds: float = 20) -> Path:
