@@ -232,3 +232,29 @@ def test_bad_outcome_csvs_record_nothing(client, app, tokens):
                              headers=bearer(tokens["analyst"]))
         assert 400 <= answer.status_code < 500, body
     assert counts(app) == before
+
+
+def test_outcomes_for_a_prediction_deleted_since_record_nothing(client, app, tokens):
+    """Predictions can leave the store behind the portal's back (a retention job run on the
+    database): their outcomes are refused like those of ids never issued."""
+    from registry import serving
+    from registry.models import Prediction
+
+    with app.app_context():
+        example = next(iter(app.extensions["modelhub.usecases"][HEART].examples.values()))
+        kept, gone = serving.predict(HEART, [example, example], source="api").prediction_ids
+        db.session.execute(sa.delete(Prediction).where(Prediction.id == gone))
+        db.session.commit()
+    before = counts(app)
+    analyst = bearer(tokens["analyst"])
+    single = client.post(f"/api/v1/predictions/{gone}/outcome", json={"outcome": "disease"},
+                         headers=analyst)
+    assert_error(single, 404)
+    bulk = client.post("/api/v1/outcomes", headers=analyst, json={"outcomes": [
+        {"prediction_id": kept, "outcome": "disease"},
+        {"prediction_id": gone, "outcome": "disease"}]})
+    assert str(gone) in json.dumps(assert_error(bulk, 422))
+    table = client.post("/api/v1/outcomes", headers=analyst, content_type="text/csv",
+                        data=f"prediction_id,outcome\n{kept},disease\n{gone},disease\n".encode())
+    assert_error(table, 422)
+    assert counts(app) == before
