@@ -303,3 +303,54 @@ def _fmt(x: float) -> str:
 
 def _finite(x: float) -> float | None:
     return x if math.isfinite(x) else None
+
+
+KINDS: dict[str, type[Field]] = {cls.kind: cls for cls in (Number, Choice, Boolean, Text, ItemList)}
+
+
+class SpecError(ValueError):
+    """A stored or submitted field description that does not describe a field."""
+
+
+def field_from_spec(spec: Mapping[str, Any]) -> Field:
+    """The field a `describe()` dict describes: how a field is kept as JSON (in a model
+    version's input schema, or a use case made from a table) and rebuilt."""
+    if not isinstance(spec, Mapping):
+        raise SpecError("a field must be described by an object")
+    cls = KINDS.get(spec.get("kind"))  # type: ignore[arg-type]
+    name, label = spec.get("name"), spec.get("label")
+    if cls is None:
+        raise SpecError(f"unknown field kind {spec.get('kind')!r}; one of: {', '.join(KINDS)}")
+    if not isinstance(name, str) or not name or not isinstance(label, str) or not label:
+        raise SpecError("a field needs a name and a label")
+    common = {"name": name, "label": label, "help": str(spec.get("help") or ""),
+              "required": bool(spec.get("required", True)), "default": spec.get("default")}
+    try:
+        if cls is Number:
+            step = spec.get("step")  # describe() shows a whole number's missing step as 1
+            integer = bool(spec.get("integer", False))
+            if integer and step == 1:
+                step = None
+            return Number(**common, unit=str(spec.get("unit") or ""), integer=integer,
+                          minimum=-math.inf if spec.get("minimum") is None else float(spec["minimum"]),
+                          maximum=math.inf if spec.get("maximum") is None else float(spec["maximum"]),
+                          step=float(step) if isinstance(step, (int, float))
+                          and not isinstance(step, bool) else None)
+        if cls is Choice:
+            choices = tuple((str(value), str(text)) for value, text in spec.get("choices") or ())
+            if not choices:
+                raise SpecError(f"choice field {name!r} lists no values")
+            return Choice(**common, choices=choices)
+        if cls is Text:
+            return Text(**common, min_length=int(spec.get("min_length", 1)),
+                        max_length=int(spec.get("max_length", DEFAULT_MAX_TEXT)),
+                        placeholder=str(spec.get("placeholder") or ""))
+        if cls is ItemList:
+            return ItemList(**common, min_items=int(spec.get("min_items", 1)),
+                            max_items=int(spec.get("max_items", 50)),
+                            search_endpoint=str(spec.get("search_endpoint") or ""))
+        return Boolean(**common)
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, SpecError):
+            raise
+        raise SpecError(f"field {name!r}: {exc}") from None

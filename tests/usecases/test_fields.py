@@ -3,7 +3,9 @@ import math
 
 import pytest
 
-from usecases.fields import Boolean, Choice, ItemList, Number, Text, json_schema, validate
+from usecases import discover
+from usecases.fields import (Boolean, Choice, ItemList, Number, SpecError, Text, field_from_spec,
+                             json_schema, validate)
 
 FIELDS = (
     Number("age", "Age", minimum=0, maximum=120, integer=True, unit="years"),
@@ -75,3 +77,20 @@ def test_json_schema_follows_the_fields():
     assert schema["properties"]["note"]["type"] == ["string", "null"]
     assert schema["properties"]["colour"]["enum"] == ["r", "g"]
     assert schema["properties"]["items"]["maxItems"] == 3
+
+
+def test_every_declared_field_is_rebuilt_from_its_description():
+    """describe() is how a field is kept as JSON: rebuilding gives an equal field."""
+    for usecase in discover().values():
+        for field in tuple(usecase.fields) + ((usecase.target,) if usecase.target else ()):
+            assert field_from_spec(field.describe()) == field
+
+
+@pytest.mark.parametrize("spec, words", [
+    ("age", "an object"), ({"kind": "date", "name": "d", "label": "D"}, "unknown field kind"),
+    ({"kind": "number", "label": "Age"}, "a name and a label"),
+    ({"kind": "choice", "name": "c", "label": "C", "choices": []}, "lists no values"),
+    ({"kind": "number", "name": "n", "label": "N", "minimum": "low"}, "field 'n'")])
+def test_a_bad_field_description_is_refused_with_a_reason(spec, words):
+    with pytest.raises(SpecError, match=words):
+        field_from_spec(spec)
