@@ -54,6 +54,10 @@ class ModelVersion(db.Model):
     dataset_version_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("dataset_versions.id"), index=True)
 
+    # The inputs it was trained to take: each field's describe() dict (none for versions
+    # registered before schemas were kept).
+    input_schema: Mapped[list[dict[str, Any]] | None] = mapped_column(sa.JSON)
+
     dataset: Mapped["DatasetVersion | None"] = db.relationship()
 
     def to_dict(self) -> dict[str, Any]:
@@ -64,7 +68,8 @@ class ModelVersion(db.Model):
                 "test_rows": self.test_rows, "library_versions": self.library_versions,
                 "training_seconds": self.training_seconds, "artifact_size": self.artifact_size,
                 "artifact_sha256": self.artifact_sha256,
-                "dataset": self.dataset.lineage() if self.dataset else None}
+                "dataset": self.dataset.lineage() if self.dataset else None,
+                "input_schema": self.input_schema}
 
 
 class DatasetVersion(db.Model):
@@ -108,6 +113,27 @@ class DatasetVersion(db.Model):
             "created_by": self.created_by, "created_at": _iso(self.created_at),
             "archived": self.archived, "artifact_size": self.artifact_size,
             "artifact_sha256": self.artifact_sha256}
+
+
+class TableUseCase(db.Model):
+    """A use case an admin made from a table: its spec (task, target, fields, examples) is the
+    TabularUseCase it becomes. Every host builds it from here."""
+
+    __tablename__ = "table_usecases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(120))
+    spec: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    created_by: Mapped[str] = mapped_column(sa.String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "title": self.title, "enabled": self.enabled,
+                "created_by": self.created_by, "created_at": _iso(self.created_at),
+                "updated_at": _iso(self.updated_at)}
 
 
 class Outcome(db.Model):

@@ -56,8 +56,8 @@ def library_versions() -> dict[str, str]:
 def register_version(usecase: str, model: Any, *, trained_by: str, params: dict[str, Any],
                      metrics: dict[str, float], leaderboard: list[dict[str, Any]],
                      data_fingerprint: str, train_rows: int, test_rows: int,
-                     training_seconds: float, dataset_version_id: int | None = None
-                     ) -> ModelVersion:
+                     training_seconds: float, dataset_version_id: int | None = None,
+                     input_schema: list[dict[str, Any]] | None = None) -> ModelVersion:
     """Store a trained model as the next version of its use case, in stage 'candidate'."""
     store = artifact_store()
     # Saved once: the key names the content, not the version number, so it does not change
@@ -73,7 +73,7 @@ def register_version(usecase: str, model: Any, *, trained_by: str, params: dict[
                            training_seconds=round(training_seconds, 3),
                            artifact_path=artifact.key, artifact_size=artifact.size,
                            artifact_sha256=artifact.sha256,
-                           dataset_version_id=dataset_version_id)
+                           dataset_version_id=dataset_version_id, input_schema=input_schema)
         db.session.add(row)
         try:
             db.session.commit()

@@ -106,6 +106,9 @@ class UseCase:
     # Columns that identify one labelled row: a later row with the same key replaces nothing
     # held out (None: every column).
     row_key: ClassVar[tuple[str, ...] | None] = None
+    # Other names an upload's header may give a column: header -> field name (a use case made
+    # from a table takes more rows with that table's own headers).
+    column_aliases: ClassVar[dict[str, str]] = {}
 
     @property
     def data_fields(self) -> tuple[Field, ...]:

@@ -93,7 +93,11 @@ SCHEMAS: dict[str, Any] = {
         "training_seconds": NUMBER, "artifact_size": INTEGER, "artifact_sha256": STRING,
         "dataset": nullable(ref("DatasetLineage")) | {
             "description": "The data it was trained on; null for versions registered before "
-                           "datasets were kept."}}),
+                           "datasets were kept."},
+        "input_schema": nullable({"type": "array", "items": {"type": "object"}}) | {
+            "description": "The input fields it was trained to take (name, label, kind and "
+                           "limits of each); null for versions registered before schemas "
+                           "were kept."}}),
     "DatasetLineage": obj(LINEAGE),
     "DatasetVersion": obj(LINEAGE | {
         "usecase": STRING, "columns": {"type": "array", "items": STRING},

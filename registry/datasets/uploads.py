@@ -118,7 +118,8 @@ def _decoded(data: bytes) -> str:
 
 
 def _header(usecase: UseCase, names: list[str]) -> list[str]:
-    names = [name.strip() for name in names]
+    aliases = usecase.column_aliases
+    names = [aliases.get(name.strip(), name.strip()) for name in names]
     known, needed = columns_of(usecase)
     seen: set[str] = set()
     for name in names:

@@ -71,7 +71,8 @@ def run(job_id: int) -> TrainingJob:
             metrics=trained.metrics, leaderboard=trained.leaderboard,
             data_fingerprint=data.fingerprint, train_rows=len(data.train),
             test_rows=len(data.test), training_seconds=seconds,
-            dataset_version_id=chosen.version.id)
+            dataset_version_id=chosen.version.id,
+            input_schema=[field.describe() for field in usecase.fields])
         if job.promote:
             versions.promote(job.usecase, row.version, actor=job.requested_by,
                              reason="trained and promoted on request")

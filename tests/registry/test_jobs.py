@@ -41,6 +41,9 @@ def test_a_job_trains_in_its_own_process(app):
         row = versions.get_version("heart-disease", 2)
         assert row.stage == "candidate" and row.trained_by == "tester"
         assert versions.production_version("heart-disease").version == 1
+        # The version keeps the inputs it was trained to take.
+        fields = app.extensions["modelhub.usecases"]["heart-disease"].fields
+        assert row.input_schema == [field.describe() for field in fields]
 
 
 def test_a_second_training_of_the_same_usecase_is_refused(app):
