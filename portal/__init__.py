@@ -32,6 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from portal import sessions, usecase_pages
     import registry
     import usecases
+    from registry import table_usecases
 
     jsonio.init_app(app)
     sessions.init_app(app)
@@ -39,6 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     registry.init_app(app)
     usecases.init_app(app)
+    table_usecases.init_app(app)
     errors.init_app(app)
     main.init_app(app)
     usecase_pages.init_app(app)

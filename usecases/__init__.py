@@ -51,12 +51,23 @@ class UnknownUseCase(LookupError):
     """No enabled use case has this name."""
 
 
+# The app's full list when something beside the plug-ins supplies use cases (the registry's
+# use cases made from tables): a callable returning name -> use case, cheap to call.
+CATALOGUE = "modelhub.all_usecases"
+
+
 def all_usecases() -> dict[str, UseCase]:
-    return current_app.extensions["modelhub.usecases"]
+    catalogue = current_app.extensions.get(CATALOGUE)
+    return catalogue() if catalogue is not None else current_app.extensions["modelhub.usecases"]
 
 
 def get_usecase(name: str) -> UseCase:
-    try:
-        return all_usecases()[name]
-    except KeyError:
-        raise UnknownUseCase(f"no use case named {name!r}") from None
+    found = all_usecases().get(name)
+    if found is None:
+        catalogue = current_app.extensions.get(CATALOGUE)
+        if catalogue is not None and catalogue.may_look_again():
+            catalogue.refresh()  # made on another host a moment ago?
+            found = all_usecases().get(name)
+    if found is None:
+        raise UnknownUseCase(f"no use case named {name!r}")
+    return found

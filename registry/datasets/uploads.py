@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Collection
 
 import numpy as np
 import orjson
@@ -74,8 +74,10 @@ class Report:
 
 
 def read(usecase: UseCase, data: bytes, *, kind: str = CSV,
-         current: DatasetVersion | None = None) -> Report:
-    """Check an upload; UploadError when it is not a file of rows for this use case."""
+         current: DatasetVersion | None = None, ignore: Collection[str] = ()) -> Report:
+    """Check an upload; UploadError when it is not a file of rows for this use case.
+
+    `ignore` names CSV columns to pass over (a table's columns its use case does not use)."""
     if usecase.target is None:
         raise UploadError(f"{usecase.name} takes no uploaded data", status=409)
     if not data.strip():
@@ -84,7 +86,8 @@ def read(usecase: UseCase, data: bytes, *, kind: str = CSV,
         raise UploadError("the file holds binary data, not text: send a CSV or JSON-lines file",
                           status=415)
     text = _decoded(data)
-    report = _read_jsonl(usecase, text) if kind == JSONL else _read_csv(usecase, text)
+    report = (_read_jsonl(usecase, text) if kind == JSONL
+              else _read_csv(usecase, text, frozenset(ignore)))
     _finish(usecase, report, current)
     return report
 
@@ -117,9 +120,12 @@ def _decoded(data: bytes) -> str:
                           "save it as UTF-8 and send it again") from None
 
 
-def _header(usecase: UseCase, names: list[str]) -> list[str]:
+def _header(usecase: UseCase, names: list[str], ignore: frozenset[str]) -> list[str | None]:
+    """The header's field names (None for an ignored column), checked."""
     aliases = usecase.column_aliases
-    names = [aliases.get(name.strip(), name.strip()) for name in names]
+    given = [None if name.strip() in ignore else aliases.get(name.strip(), name.strip())
+             for name in names]
+    names = [name for name in given if name is not None]
     known, needed = columns_of(usecase)
     seen: set[str] = set()
     for name in names:
@@ -134,20 +140,20 @@ def _header(usecase: UseCase, names: list[str]) -> list[str]:
     if missing:
         raise UploadError(f"missing column(s): {', '.join(missing)} (required: "
                           f"{', '.join(needed)})", column=missing[0])
-    return names
+    return given
 
 
-def _read_csv(usecase: UseCase, text: str) -> Report:
+def _read_csv(usecase: UseCase, text: str, ignore: frozenset[str] = frozenset()) -> Report:
     first = text.split("\n", 1)[0]
     delimiter = max(DELIMITERS, key=first.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
-        header = _header(usecase, next(reader))
+        header = _header(usecase, next(reader), ignore)
     except StopIteration:
         raise UploadError("the file is empty") from None
     except csv.Error as exc:
         raise UploadError(f"line 1 is not valid CSV: {exc}") from None
-    report = Report(CSV, header, delimiter=delimiter)
+    report = Report(CSV, [name for name in header if name is not None], delimiter=delimiter)
     accepted: list[tuple[dict[str, Any], Any]] = []
     line = reader.line_num + 1
     while True:
@@ -168,7 +174,9 @@ def _read_csv(usecase: UseCase, text: str) -> Report:
             report.refuse(start, None, f"has {len(record)} values; the header has "
                                        f"{len(header)} columns")
             continue
-        _check_row(usecase, report, start, dict(zip(header, record)), True, accepted)
+        _check_row(usecase, report, start,
+                   {name: value for name, value in zip(header, record) if name is not None},
+                   True, accepted)
     report.frame = _frame(usecase, accepted)
     return report
 
