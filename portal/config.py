@@ -24,6 +24,10 @@ DEFAULTS = {
     "MAX_BATCH": 1000,
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "DATASET_MAX_BYTES": 20 * 1024 * 1024,  # an upload of labelled rows (its own limit)
+    # A table a new use case is made from: its size, rows and columns.
+    "TABLE_MAX_BYTES": 20 * 1024 * 1024,
+    "TABLE_MAX_ROWS": 200_000,
+    "TABLE_MAX_COLUMNS": 200,
     # Session cookies: never readable by scripts, not sent on cross-site requests.
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

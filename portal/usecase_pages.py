@@ -5,14 +5,16 @@ keeps its templates and any extra routes of its own, and the form comes from its
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, abort, render_template, request
+from flask import Blueprint, Flask, abort, current_app, render_template, request, url_for
 
 from registry import serving, versions
-from usecases import all_usecases
+from usecases import UnknownUseCase, get_usecase, tabular
 from usecases.base import UseCase
 from usecases.fields import ItemList
+from usecases.tabular.usecase import TabularUseCase
 
 
 def form_values(usecase: UseCase) -> dict[str, Any]:
@@ -29,34 +31,71 @@ def form_values(usecase: UseCase) -> dict[str, Any]:
     return values
 
 
+def render_form(usecase: UseCase, values: dict[str, Any], errors: dict[str, str],
+                status: int = 200):
+    production = versions.production_version(usecase.name)
+    return render_template("usecase/form.html", usecase=usecase, values=values,
+                           errors=errors, production=production), status
+
+
+def show_form(usecase: UseCase):
+    example = request.args.get("example")
+    if example is not None and example not in usecase.examples:
+        abort(404)
+    return render_form(usecase, dict(usecase.examples[example]) if example else {}, {})
+
+
+def predict(usecase: UseCase):
+    values = form_values(usecase)
+    try:
+        scored = serving.predict(usecase.name, [values], source="form", from_form=True)
+    except serving.InvalidInput as exc:
+        return render_form(usecase, values, exc.errors[0], 400)
+    except serving.ModelUnavailable as exc:
+        return render_template("usecase/unavailable.html", usecase=usecase,
+                               message=str(exc)), 503
+    return render_template("usecase/result.html", usecase=usecase,
+                           result=scored.results[0], inputs=scored.inputs[0],
+                           version=scored.version, prediction_id=scored.prediction_ids[0])
+
+
 def make_views(usecase: UseCase, bp: Blueprint) -> None:
     """Add the form (GET) and predict (POST) views to a use case's blueprint."""
+    bp.add_url_rule("/", "form", lambda: show_form(usecase), methods=["GET"])
+    bp.add_url_rule("/", "predict", lambda: predict(usecase), methods=["POST"])
 
-    def render_form(values: dict[str, Any], errors: dict[str, str], status: int = 200):
-        production = versions.production_version(usecase.name)
-        return render_template("usecase/form.html", usecase=usecase, values=values,
-                               errors=errors, production=production), status
 
-    @bp.get("/", endpoint="form")
-    def show_form():
-        example = request.args.get("example")
-        if example is not None and example not in usecase.examples:
-            abort(404)
-        return render_form(dict(usecase.examples[example]) if example else {}, {})
+# The same pages for use cases made from tables: they come and go while the portal runs, so one
+# blueprint serves them all, below the plug-ins' own (whose fixed paths match first).
+tables = Blueprint("tables", __name__,
+                   template_folder=str(Path(tabular.__file__).parent / "templates"))
 
-    @bp.post("/", endpoint="predict")
-    def predict():
-        values = form_values(usecase)
-        try:
-            scored = serving.predict(usecase.name, [values], source="form", from_form=True)
-        except serving.InvalidInput as exc:
-            return render_form(values, exc.errors[0], 400)
-        except serving.ModelUnavailable as exc:
-            return render_template("usecase/unavailable.html", usecase=usecase,
-                                   message=str(exc)), 503
-        return render_template("usecase/result.html", usecase=usecase,
-                               result=scored.results[0], inputs=scored.inputs[0],
-                               version=scored.version, prediction_id=scored.prediction_ids[0])
+
+def made_from_table(usecase_name: str) -> UseCase:
+    try:
+        usecase = get_usecase(usecase_name)
+    except UnknownUseCase:
+        abort(404)
+    if not isinstance(usecase, TabularUseCase):
+        abort(404)
+    return usecase
+
+
+@tables.get("/")
+def table_form(usecase_name: str):
+    return show_form(made_from_table(usecase_name))
+
+
+@tables.post("/")
+def table_predict(usecase_name: str):
+    return predict(made_from_table(usecase_name))
+
+
+def usecase_url(usecase: UseCase, endpoint: str, **values: Any) -> str:
+    """The URL of a use case's own page ("form" or "predict"), wherever it is served."""
+    if usecase.name in current_app.blueprints:
+        return url_for(f"{usecase.name}.{endpoint}", **values)
+    return url_for(f"tables.table_{endpoint}", usecase_name=usecase.name, **values)
 
 
 def init_app(app: Flask) -> None:
@@ -64,3 +103,5 @@ def init_app(app: Flask) -> None:
         bp = usecase.blueprint()
         make_views(usecase, bp)
         app.register_blueprint(bp, url_prefix=f"/usecases/{name}")
+    app.register_blueprint(tables, url_prefix="/usecases/<usecase_name>")
+    app.jinja_env.globals["usecase_url"] = usecase_url

@@ -140,6 +140,138 @@ def data_list(usecase: str) -> None:
                    f"{row.fingerprint[:12]}{'  archived' if row.archived else ''}")
 
 
+usecase_cli = AppGroup("usecase", help="Make use cases from tables; list, disable, enable, "
+                                        "delete them.")
+hub.add_command(usecase_cli)
+
+
+def _columns(raw: str) -> list[str]:
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+@usecase_cli.command("create")
+@click.argument("name")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--target", required=True, help="The column to predict.")
+@click.option("--title", default="", help="The title people see (default: NAME).")
+@click.option("--task", type=click.Choice(["regression", "classification"]),
+              help="What to predict (default: proposed from the target's values).")
+@click.option("--exclude", default="", help="Columns to leave out, comma-separated.")
+@click.option("--include", default="",
+              help="Columns to use even though they look like giving the target away.")
+@click.option("--dry-run", is_flag=True, help="Print the proposal only; create nothing.")
+@click.option("--promote", is_flag=True, help="Put the first version in production.")
+def usecase_create(name: str, file: str, target: str, title: str, task: str | None,
+                   exclude: str, include: str, dry_run: bool, promote: bool) -> None:
+    """Make use case NAME from the CSV FILE, predicting its column TARGET: print the proposal
+    (task, inputs, columns left out, warnings), then create it and train its first version."""
+    from pathlib import Path
+
+    from registry import table_usecases
+
+    path = Path(file)
+    size, limit = path.stat().st_size, int(current_app.config["TABLE_MAX_BYTES"])
+    if size > limit:
+        raise click.ClickException(f"{file} is {size:,} bytes; the limit is {limit:,}")
+    data = path.read_bytes()
+    try:
+        if not dry_run:
+            table_usecases.check_name(name)
+        proposal = table_usecases.propose(data, target, task=task, exclude=_columns(exclude),
+                                          include=_columns(include))
+    except table_usecases.CreateError as exc:
+        raise click.ClickException(f"{exc.field or file}: {exc.message}") from None
+    _print_proposal(proposal)
+    if dry_run:
+        return
+    try:
+        spec = table_usecases.spec_from(proposal)
+        _, job = table_usecases.create(name, title, spec, data, actor=_actor(),
+                                       filename=path.name, promote=promote, inline=True)
+    except table_usecases.CreateError as exc:
+        raise click.ClickException(f"{exc.field or file}: {exc.message}") from None
+    click.echo(f"{name}: created; training (job {job.id})")
+    job = jobs.run(job.id)
+    if job.status != "succeeded":
+        click.echo(job.error or job.message, err=True)
+        raise click.ClickException(f"{name}: training failed")
+    row = job.model_version
+    metric = get_usecase(name).primary_metric
+    click.echo(f"{name}: {job.message}; {metric} = {row.metrics.get(metric, float('nan')):.4f}")
+
+
+def _print_proposal(proposal) -> None:
+    click.echo(f"task: {proposal.task}" + (f" (classes: {', '.join(proposal.classes)})"
+                                           if proposal.classes else "")
+               + f"; {proposal.rows:,} rows with a target")
+    for field in proposal.inputs:
+        detail = {"number": lambda f: f"{f.get('minimum')} to {f.get('maximum')}",
+                  "choice": lambda f: ", ".join(v for v, _ in f["choices"][:8])
+                  + (" ..." if len(f["choices"]) > 8 else "")}.get(field["kind"],
+                                                                   lambda f: "")(field)
+        click.echo(f"  input {field['column']!r} -> {field['name']} ({field['kind']}"
+                   f"{': ' + detail if detail else ''})")
+    for item in proposal.excluded:
+        click.echo(f"  left out {item['column']!r}: {item['reason']}")
+    for issue in proposal.warnings:
+        click.echo(f"  warning{' (' + issue.column + ')' if issue.column else ''}: "
+                   f"{issue.message}")
+    for issue in proposal.errors:
+        click.echo(f"  error{' (' + issue.column + ')' if issue.column else ''}: "
+                   f"{issue.message}", err=True)
+
+
+@usecase_cli.command("list")
+def usecase_list() -> None:
+    """List the use cases made from tables."""
+    from registry import table_usecases
+
+    rows = table_usecases.list_all()
+    if not rows:
+        click.echo("no use case has been made from a table yet")
+    for row in rows:
+        click.echo(f"{row.name:<30} {'enabled ' if row.enabled else 'disabled'} "
+                   f"{row.spec.get('task', ''):<15} {row.title}")
+
+
+@usecase_cli.command("disable")
+@click.argument("name")
+def usecase_disable(name: str) -> None:
+    """Stop serving use case NAME (made from a table); its history stays."""
+    _set_enabled(name, False)
+
+
+@usecase_cli.command("enable")
+@click.argument("name")
+def usecase_enable(name: str) -> None:
+    """Serve use case NAME (made from a table) again."""
+    _set_enabled(name, True)
+
+
+def _set_enabled(name: str, enabled: bool) -> None:
+    from registry import table_usecases
+
+    try:
+        table_usecases.set_enabled(name, enabled)
+    except table_usecases.NotFound as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{name}: {'enabled' if enabled else 'disabled'}")
+
+
+@usecase_cli.command("delete")
+@click.argument("name")
+def usecase_delete(name: str) -> None:
+    """Delete use case NAME (made from a table) with its versions and data, when no stored
+    prediction refers to it."""
+    from registry import table_usecases
+
+    try:
+        table_usecases.delete(name)
+    except (table_usecases.NotFound, table_usecases.InUse) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{name}: deleted")
+
+
 @hub.command("outcome")
 @click.argument("prediction_id")
 @click.argument("value")

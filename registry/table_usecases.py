@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from typing import Any
+from typing import Any, Iterable, Mapping
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -68,6 +68,52 @@ def check_name(name: Any) -> str:
     return name
 
 
+# -- proposing --------------------------------------------------------------------------------
+def propose(data: bytes, target: str, *, task: str | None = None, exclude: Iterable[str] = (),
+            include: Iterable[str] = ()) -> Any:
+    """Read a table and propose how to model `target` (a usecases.tabular.profile.Proposal);
+    CreateError when the file is not a table this portal can read."""
+    from usecases.tabular import profile, table
+
+    config = current_app.config
+    try:
+        frame = table.read_table(data, max_bytes=int(config["TABLE_MAX_BYTES"]),
+                                 max_rows=int(config["TABLE_MAX_ROWS"]),
+                                 max_columns=int(config["TABLE_MAX_COLUMNS"]))
+    except table.TableError as exc:
+        raise CreateError(exc.message, status=exc.status, field=exc.column or "file") from None
+    if task not in (None, "", "regression", "classification"):
+        raise CreateError("task must be regression or classification", field="task")
+    return profile.propose(frame, target, task=task or None, exclude=list(exclude),
+                           include=list(include))
+
+
+# What an admin may change in a proposed input before creating.
+EDITABLE = {"label": 120, "help": 500, "unit": 40}
+
+
+def spec_from(proposal: Any, edits: Mapping[str, Mapping[str, Any]] | None = None
+              ) -> dict[str, Any]:
+    """The spec a proposal describes, with an admin's edits: input name -> {label, help, unit}
+    (an edited label or help is trimmed; an empty one keeps the proposal's)."""
+    if proposal.errors:
+        raise CreateError("the table cannot become a use case as proposed: "
+                          + "; ".join(issue.message for issue in proposal.errors),
+                          field=proposal.errors[0].column or "file")
+    inputs = []
+    for field in proposal.inputs:
+        changed = dict(field)
+        for key, limit in EDITABLE.items():
+            value = (edits or {}).get(field["name"], {}).get(key)
+            if isinstance(value, str) and value.strip():
+                if key == "unit" and field["kind"] != "number":
+                    continue
+                changed[key] = value.strip()[:limit]
+        inputs.append(changed)
+    return {"task": proposal.task, "target": dict(proposal.target), "inputs": inputs,
+            "ignored_columns": [item["column"] for item in proposal.excluded]}
+
+
 # -- creating ---------------------------------------------------------------------------------
 def build(row: TableUseCase) -> TabularUseCase:
     """The use case a stored row describes, reading its data from dataset version 1."""
@@ -81,10 +127,11 @@ def build(row: TableUseCase) -> TabularUseCase:
 
 
 def create(name: str, title: str, spec: dict[str, Any], data: bytes, *, actor: str,
-           filename: str = "", promote: bool = False) -> tuple[TableUseCase, TrainingJob]:
+           filename: str = "", promote: bool = False, inline: bool = False
+           ) -> tuple[TableUseCase, TrainingJob]:
     """Make a use case from a table's bytes and an accepted spec, store the table as its
-    dataset version 1, and queue its first training. Nothing is left behind when it fails
-    before the job is queued."""
+    dataset version 1, and queue its first training (with `inline`, only enqueue it for the
+    caller to run). Nothing is left behind when it fails before the job is queued."""
     from registry import jobs
 
     check_name(name)
@@ -120,8 +167,9 @@ def create(name: str, title: str, spec: dict[str, Any], data: bytes, *, actor: s
         db.session.rollback()
         raise
     refresh()
-    job = jobs.start(name, requested_by=actor, promote=promote)
-    return row, job
+    if inline:
+        return row, jobs.enqueue(name, requested_by=actor, promote=promote)
+    return row, jobs.start(name, requested_by=actor, promote=promote)
 
 
 # -- listing and changing ---------------------------------------------------------------------

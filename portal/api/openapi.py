@@ -55,15 +55,27 @@ def document() -> dict[str, Any]:
 
 def paths(usecases: dict, max_batch: int) -> dict[str, Any]:
     name = _path_param("name", "A use case's name.", _names(usecases))
+    made = _path_param("name", "The name of a use case made from a table.", {"type": "string"})
     number = _path_param("number", "A version number.", {"type": "integer", "minimum": 1})
     dataset = _path_param("number", "A dataset version number.", {"type": "integer",
                                                                    "minimum": 1})
     prediction = _path_param("prediction_id", "A stored prediction's id.",
                              {"type": "integer", "minimum": 1})
     out: dict[str, Any] = {
-        "/usecases": {"get": _op("usecases", "List the use cases", "UseCaseList")},
-        "/usecases/{name}": {"get": _op("usecase", "Describe a use case: input schema, "
-                                        "examples, metrics", "UseCaseDetail", [name], ["404"])},
+        "/usecases": {"get": _op("usecases", "List the use cases", "UseCaseList"),
+                      "post": _create_op()},
+        "/usecases/{name}": {
+            "get": _op("usecase", "Describe a use case: input schema, examples, metrics",
+                       "UseCaseDetail", [name], ["404"]),
+            "delete": _op("delete_usecase", "Delete a use case made from a table (none of "
+                          "whose predictions are stored)", None, [made], ["404", "409"],
+                          status="204", answer={"description": "Deleted."})},
+        "/usecases/{name}/disable": {"post": _op(
+            "disable_usecase", "Stop serving a use case made from a table", "TableUseCase",
+            [made], ["404"])},
+        "/usecases/{name}/enable": {"post": _op(
+            "enable_usecase", "Serve a disabled use case made from a table again",
+            "TableUseCase", [made], ["404"])},
         "/usecases/{name}/versions": {"get": _op(
             "model_versions", "List a use case's versions", "VersionList", [name], ["404"])},
         "/usecases/{name}/versions/{number}": {"get": _op(
@@ -165,6 +177,41 @@ def _upload_op(parameters: list) -> dict[str, Any]:
             "file": {"type": "string", "format": "binary"}}, "required": ["file"]}}}}
     operation["responses"]["200"] = _json_response("The report of a dry run.",
                                                    schemas.ref("Upload"))
+    return operation
+
+
+def _create_op() -> dict[str, Any]:
+    operation = _op("create_usecase", "Make a use case from a table (CSV) and the column to "
+                    "predict", "UseCaseCreated", errors=["409", "413", "415", "422"],
+                    status="202")
+    operation["description"] += (
+        " The answer is the proposal (task, each input's field, the columns left out and "
+        "why, warnings) and, unless dry_run is true, the new use case and its first training "
+        "job, whose Location it gives. The parameters come as multipart fields beside `file`, "
+        "or in the query string beside a text/csv body.")
+    text = {"type": "string"}
+    parameters = {
+        "name": text | {"description": "A URL slug that no use case has."},
+        "title": text | {"description": "What people see (default: the name)."},
+        "target": text | {"description": "The column to predict."},
+        "task": {"type": "string", "enum": ["regression", "classification"],
+                 "description": "Default: proposed from the target's values."},
+        "exclude": text | {"description": "Columns to leave out, comma-separated."},
+        "include": text | {"description": "Columns to use although they look like giving "
+                                          "the target away, comma-separated."},
+        "labels": text | {"description": 'JSON: input name -> {"label", "help", "unit"}.'},
+        "promote": {"type": "boolean", "description": "Put the first version in production."},
+        "dry_run": {"type": "boolean", "description": "Answer the proposal alone."}}
+    operation["parameters"] = [_query(key, value["description"], {
+        k: v for k, v in value.items() if k != "description"})
+        for key, value in parameters.items()]
+    operation["requestBody"] = {"required": True, "content": {
+        "text/csv": {"schema": {"type": "string"}},
+        "multipart/form-data": {"schema": {"type": "object", "properties": {
+            "file": {"type": "string", "format": "binary"}} | parameters,
+            "required": ["file", "target"]}}}}
+    operation["responses"]["200"] = _json_response("The proposal of a dry run.",
+                                                   schemas.ref("TableProposalAnswer"))
     return operation
 
 

@@ -145,6 +145,26 @@ SCHEMAS: dict[str, Any] = {
                      "Dataset version ids to train on (default: the built-in data)."},
         "include_outcomes": BOOLEAN | {"default": False, "description":
                                        "Add the recorded outcomes of stored predictions."}}},
+    "TableUseCase": obj({
+        "name": STRING, "title": STRING, "enabled": BOOLEAN, "created_by": STRING,
+        "created_at": TIME, "updated_at": TIME}),
+    "TableProposal": obj({
+        "task": {"type": "string", "enum": ["regression", "classification"]},
+        "target": {"type": "object", "description": "The target's field."},
+        "inputs": {"type": "array", "items": {"type": "object"}, "description":
+                   "Each input's field (name, label, kind, limits) and its `column` in the "
+                   "file."},
+        "excluded": {"type": "array", "items": {"type": "object"},
+                     "description": "Each column left out (`column`) and why (`reason`)."},
+        "warnings": {"type": "array", "items": {"type": "object"}},
+        "errors": {"type": "array", "items": {"type": "object"}, "description":
+                   "What stops the table becoming a use case as proposed."},
+        "rows": INTEGER,
+        "classes": nullable({"type": "array", "items": STRING})}, closed=False),
+    "TableProposalAnswer": obj({"name": nullable(STRING), "dry_run": BOOLEAN,
+                                "proposal": ref("TableProposal")}),
+    "UseCaseCreated": obj({"name": STRING, "dry_run": BOOLEAN, "proposal": ref("TableProposal"),
+                           "usecase": ref("TableUseCase"), "job": ref("Job")}),
     "Job": obj({
         "id": INTEGER, "usecase": STRING, "status": {"type": "string", "enum": list(JOB_STATUSES)},
         "progress": NUMBER | {"minimum": 0, "maximum": 1}, "message": STRING,

@@ -28,6 +28,7 @@ PUBLIC = {
     "api.usecases", "api.usecase",  # the catalogue
     "api.model_versions", "api.model_version",  # each version's metrics and provenance
     "api.predict",  # choosing a version other than production needs an admin token (below)
+    "tables.table_form", "tables.table_predict",  # the form of a use case made from a table
     "ops.healthz", "ops.readyz", "ops.prometheus_metrics",
 }
 # Page blueprints guarded as a whole (a before_request check) and the roles they let in.
