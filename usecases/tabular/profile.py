@@ -50,6 +50,7 @@ MAX_SLUG = 60
 MAX_LISTED = 5           # values or classes named in one message
 
 BOOLEANS = ({"true", "false"}, {"yes", "no"}, {"y", "n"}, {"t", "f"}, {"0", "1"})
+TRUE_WORDS = frozenset({"true", "yes", "y", "t", "1"})
 THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
 DATES = re.compile(
@@ -74,7 +75,9 @@ class Proposal:
     """How a table could be modelled. `task` is "" and `target` {} when the target is unusable.
 
     Each input and the target is a field's `describe()` dict plus "column", the header as in the
-    file; `excluded` holds {"column", "code", "reason"} for every other column."""
+    file; a yes/no input also has "written", each value as written in the file -> True/False
+    (e.g. {"FALSE": False, "TRUE": True}), for whoever reads the file's rows into the field.
+    `excluded` holds {"column", "code", "reason"} for every other column."""
 
     task: str
     target: dict[str, Any]
@@ -100,6 +103,7 @@ class _Reading:
     warn: bool = True  # tell the admin in a warning too
     numbers: dict[str, float] = field(default_factory=dict)  # each value as written -> number
     fix: str = ""  # what to change in the file to use the column
+    extra: dict[str, Any] = field(default_factory=dict)  # keys beside the field's own
 
 
 def slug(header: str) -> str:
@@ -195,7 +199,7 @@ def propose(frame: pd.DataFrame, target: str, *, task: str | None = None,
         name = _unique(slug(header), taken)
         settings = {k: v for k, v in reading.settings.items() if k != "kind"}
         described = reading.kind(name=name, label=label(header), **settings).describe()
-        proposal.inputs.append(described | {"column": header})
+        proposal.inputs.append(described | reading.extra | {"column": header})
     if not proposal.inputs and not proposal.errors:
         proposal.errors.append(Issue(None, "no-inputs", "no column is left to predict from: "
                                      "every other column was left out (see why above)"))
@@ -288,7 +292,8 @@ def _read(header: str, counts: dict[str, int], missing: int) -> _Reading:
     optional = {"required": missing == 0}
     lowered = {v.strip().lower() for v in counts} if len(counts) <= 8 else set()
     if len(lowered) == 2 and any(lowered == pair for pair in BOOLEANS):
-        return _Reading(Boolean, optional)
+        written = {v: v.strip().lower() in TRUE_WORDS for v in sorted(counts)}
+        return _Reading(Boolean, optional, extra={"written": written})
     numbers = _numbers(counts)
     numeric_rows = sum(counts[v] for v in numbers)
     if numeric_rows == present:
