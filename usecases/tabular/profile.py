@@ -16,13 +16,20 @@ Choices made where a rule could go either way:
   words, are left out with a warning rather than parsed: "1,234" may be 1234 or 1.234.
 - `include` keeps a leaking column, or a whole-number column taken for an identifier (as a
   number); it cannot bring back a column that has no field to be (dates, names, constants).
+- Yes/no needs exactly two values of one pair (true/false, yes/no, y/n, t/f, 0/1, any case). A
+  choice has at most MAX_CHOICES values and at most one per two rows, ordered by frequency.
+  Free text averages TEXT_WORDS words or TEXT_LENGTH characters and is not such a choice; its
+  maximum length is the field's default or the longest value seen, whichever is longer.
+- A leak is a column whose own cross-validated score reaches LEAK_SCORE with a tree of depth
+  LEAK_DEPTH (LEAK_FOLDS folds, at most LEAK_ROWS rows); free text is not checked. It runs only
+  when the target raised no error.
 """
 from __future__ import annotations
 
 import math
-from collections import Counter
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable
 
@@ -89,6 +96,7 @@ class Proposal:
     classes: list[str] | None = None
 
     def to_json(self) -> dict[str, Any]:
+        """All of the proposal as plain JSON values (issues as {"column", "code", "message"})."""
         return asdict(self)
 
 
@@ -465,7 +473,7 @@ def _binned(x: np.ndarray, y: np.ndarray, task: str) -> float:
         return 1 - float(((y - means[bins]) ** 2).sum()) / spread if spread > 0 else 0.0
     table = pd.crosstab(bins, y)
     predicted = table.columns.to_numpy()[table.to_numpy().argmax(axis=1)]
-    guessed = pd.Series(predicted, index=table.index)[bins].to_numpy()
+    guessed = pd.Series(predicted, index=table.index).loc[bins].to_numpy()
     return float(np.mean([np.mean(guessed[y == c] == c) for c in np.unique(y)]))
 
 
