@@ -16,13 +16,20 @@ Choices made where a rule could go either way:
   words, are left out with a warning rather than parsed: "1,234" may be 1234 or 1.234.
 - `include` keeps a leaking column, or a whole-number column taken for an identifier (as a
   number); it cannot bring back a column that has no field to be (dates, names, constants).
+- Yes/no needs exactly two values of one pair (true/false, yes/no, y/n, t/f, 0/1, any case). A
+  choice has at most MAX_CHOICES values and at most one per two rows, ordered by frequency.
+  Free text averages TEXT_WORDS words or TEXT_LENGTH characters and is not such a choice; its
+  maximum length is the field's default or the longest value seen, whichever is longer.
+- A leak is a column whose own cross-validated score reaches LEAK_SCORE with a tree of depth
+  LEAK_DEPTH (LEAK_FOLDS folds, at most LEAK_ROWS rows); free text is not checked. It runs only
+  when the target raised no error.
 """
 from __future__ import annotations
 
 import math
-from collections import Counter
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable
 
@@ -50,6 +57,7 @@ MAX_SLUG = 60
 MAX_LISTED = 5           # values or classes named in one message
 
 BOOLEANS = ({"true", "false"}, {"yes", "no"}, {"y", "n"}, {"t", "f"}, {"0", "1"})
+TRUE_WORDS = frozenset({"true", "yes", "y", "t", "1"})
 THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
 DATES = re.compile(
@@ -74,7 +82,9 @@ class Proposal:
     """How a table could be modelled. `task` is "" and `target` {} when the target is unusable.
 
     Each input and the target is a field's `describe()` dict plus "column", the header as in the
-    file; `excluded` holds {"column", "code", "reason"} for every other column."""
+    file; a yes/no input also has "written", each value as written in the file -> True/False
+    (e.g. {"FALSE": False, "TRUE": True}), for whoever reads the file's rows into the field.
+    `excluded` holds {"column", "code", "reason"} for every other column."""
 
     task: str
     target: dict[str, Any]
@@ -86,6 +96,7 @@ class Proposal:
     classes: list[str] | None = None
 
     def to_json(self) -> dict[str, Any]:
+        """All of the proposal as plain JSON values (issues as {"column", "code", "message"})."""
         return asdict(self)
 
 
@@ -100,6 +111,7 @@ class _Reading:
     warn: bool = True  # tell the admin in a warning too
     numbers: dict[str, float] = field(default_factory=dict)  # each value as written -> number
     fix: str = ""  # what to change in the file to use the column
+    extra: dict[str, Any] = field(default_factory=dict)  # keys beside the field's own
 
 
 def slug(header: str) -> str:
@@ -195,7 +207,7 @@ def propose(frame: pd.DataFrame, target: str, *, task: str | None = None,
         name = _unique(slug(header), taken)
         settings = {k: v for k, v in reading.settings.items() if k != "kind"}
         described = reading.kind(name=name, label=label(header), **settings).describe()
-        proposal.inputs.append(described | {"column": header})
+        proposal.inputs.append(described | reading.extra | {"column": header})
     if not proposal.inputs and not proposal.errors:
         proposal.errors.append(Issue(None, "no-inputs", "no column is left to predict from: "
                                      "every other column was left out (see why above)"))
@@ -288,7 +300,8 @@ def _read(header: str, counts: dict[str, int], missing: int) -> _Reading:
     optional = {"required": missing == 0}
     lowered = {v.strip().lower() for v in counts} if len(counts) <= 8 else set()
     if len(lowered) == 2 and any(lowered == pair for pair in BOOLEANS):
-        return _Reading(Boolean, optional)
+        written = {v: v.strip().lower() in TRUE_WORDS for v in sorted(counts)}
+        return _Reading(Boolean, optional, extra={"written": written})
     numbers = _numbers(counts)
     numeric_rows = sum(counts[v] for v in numbers)
     if numeric_rows == present:
@@ -460,7 +473,7 @@ def _binned(x: np.ndarray, y: np.ndarray, task: str) -> float:
         return 1 - float(((y - means[bins]) ** 2).sum()) / spread if spread > 0 else 0.0
     table = pd.crosstab(bins, y)
     predicted = table.columns.to_numpy()[table.to_numpy().argmax(axis=1)]
-    guessed = pd.Series(predicted, index=table.index)[bins].to_numpy()
+    guessed = pd.Series(predicted, index=table.index).loc[bins].to_numpy()
     return float(np.mean([np.mean(guessed[y == c] == c) for c in np.unique(y)]))
 
 

@@ -11,6 +11,7 @@ import pytest
 from usecases.fields import Boolean, Choice, Number, Text, field_from_spec
 from usecases.tabular.profile import Issue, Proposal, propose, slug
 from usecases.tabular.table import TableError, read_table
+from usecases.tabular.usecase import TabularUseCase
 
 
 def strings(columns: dict[str, list]) -> pd.DataFrame:
@@ -74,6 +75,15 @@ def test_heart_disease_is_a_classification_of_five_classes(heart):
     assert optional == {"ca", "thal", "slope", "fbs", "oldpeak", "trestbps", "thalch", "exang",
                         "chol", "restecg"}
     assert "leak" not in {issue.code for issue in proposal.warnings}
+    assert inputs["fbs"]["written"] == {"FALSE": False, "TRUE": True}
+
+
+def test_a_proposal_is_a_use_case_spec(heart):
+    proposal = propose(heart, "num")
+    usecase = TabularUseCase({"name": "heart", "task": proposal.task, "target": proposal.target,
+                              "inputs": proposal.inputs})
+    assert usecase.primary_metric == "balanced_accuracy" and usecase.classes == proposal.classes
+    assert len(usecase.fields) == 14
 
 
 def test_heart_disease_as_a_regression_when_asked(heart):
