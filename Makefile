@@ -37,10 +37,10 @@ services:
 	scripts/install-services
 
 # The whole suite on the embedded default (SQLite), then everything that touches the registry's
-# SQL again on PostgreSQL: the registry, the API, the history, the data pages, the reliability
-# and browser tests.
+# SQL again on PostgreSQL: the registry, the API, the history, the data and table pages, the
+# reliability and browser tests.
 PG_TESTS ?= tests/registry tests/test_migrations.py tests/api tests/portal/test_history.py \
-	tests/portal/test_admin_data.py \
+	tests/portal/test_admin_data.py tests/portal/test_admin_tables.py tests/portal/test_table_pages.py \
 	tests/reliability tests/e2e
 test: setup browser services
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -46,9 +46,10 @@ def _train(name: str, promote: bool, options: dict | None = None) -> None:
 
 @hub.command("bootstrap")
 def bootstrap() -> None:
-    """Train and promote every use case that has no production model (idempotent)."""
+    """Train and promote every installed use case that has no production model (idempotent).
+    Use cases made from tables are left to their admins."""
     live = versions.production_versions()
-    todo = [name for name in all_usecases() if name not in live]
+    todo = [name for name in current_app.extensions["modelhub.usecases"] if name not in live]
     if not todo:
         click.echo("every use case has a production model")
     for name in todo:

@@ -73,19 +73,30 @@ def propose(data: bytes, target: str, *, task: str | None = None, exclude: Itera
             include: Iterable[str] = ()) -> Any:
     """Read a table and propose how to model `target` (a usecases.tabular.profile.Proposal);
     CreateError when the file is not a table this portal can read."""
-    from usecases.tabular import profile, table
+    from usecases.tabular import profile
 
-    config = current_app.config
-    try:
-        frame = table.read_table(data, max_bytes=int(config["TABLE_MAX_BYTES"]),
-                                 max_rows=int(config["TABLE_MAX_ROWS"]),
-                                 max_columns=int(config["TABLE_MAX_COLUMNS"]))
-    except table.TableError as exc:
-        raise CreateError(exc.message, status=exc.status, field=exc.column or "file") from None
+    frame = _read(data)
     if task not in (None, "", "regression", "classification"):
         raise CreateError("task must be regression or classification", field="task")
     return profile.propose(frame, target, task=task or None, exclude=list(exclude),
                            include=list(include))
+
+
+def columns_of(data: bytes) -> list[str]:
+    """The columns of a table, in order; CreateError when it is not a table."""
+    return list(_read(data).columns)
+
+
+def _read(data: bytes) -> Any:
+    from usecases.tabular import table
+
+    config = current_app.config
+    try:
+        return table.read_table(data, max_bytes=int(config["TABLE_MAX_BYTES"]),
+                                max_rows=int(config["TABLE_MAX_ROWS"]),
+                                max_columns=int(config["TABLE_MAX_COLUMNS"]))
+    except table.TableError as exc:
+        raise CreateError(exc.message, status=exc.status, field=exc.column or "file") from None
 
 
 # What an admin may change in a proposed input before creating.

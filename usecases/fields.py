@@ -20,6 +20,11 @@ _EXACT = 2**53
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
+# Yes/no as text (a form, a CSV cell), case aside.
+_TRUE = frozenset({"true", "yes", "y", "t", "1"})
+_FALSE = frozenset({"false", "no", "n", "f", "0"})
+
+
 class FieldError(ValueError):
     """A value a field cannot accept; the message is shown to the person who sent it."""
 
@@ -141,8 +146,11 @@ class Boolean(Field):
     kind: ClassVar[str] = "boolean"
 
     def parse(self, raw: Any, *, from_form: bool) -> bool:
-        if from_form and isinstance(raw, str) and raw in ("true", "false"):
-            return raw == "true"
+        if from_form and isinstance(raw, str):
+            # A form sends true/false; a spreadsheet's CSV may say TRUE, Yes or 1.
+            word = raw if raw in ("true", "false") else raw.strip().lower()
+            if word in _TRUE or word in _FALSE:
+                return word in _TRUE
         if not isinstance(raw, bool):
             raise FieldError("must be true or false")
         return raw

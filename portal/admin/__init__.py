@@ -15,6 +15,6 @@ def require_admin() -> None:
 
 def init_app(app: Flask) -> None:
     # Importing the modules registers their views on bp.
-    from portal.admin import datasets, routes, training, uploads, users  # noqa: F401
+    from portal.admin import datasets, routes, tables, training, uploads, users  # noqa: F401
 
     app.register_blueprint(bp, url_prefix="/admin")

@@ -8,7 +8,7 @@ from wtforms import SelectChoice
 from portal.admin import bp
 from portal.admin.forms import BUILT_IN, CompareForm, ReasonForm, TrainForm
 from portal.admin.lineage import data_comparison
-from registry import datasets, jobs, outcomes, versions
+from registry import datasets, jobs, outcomes, table_usecases, versions
 from registry.models import DatasetVersion, ModelVersion
 from usecases import UnknownUseCase, all_usecases, get_usecase
 from usecases.base import UseCase
@@ -27,7 +27,7 @@ def index():
     """Every use case with its production version and how many versions it has."""
     return render_template("admin/index.html", usecases=all_usecases(),
                            production=versions.production_versions(),
-                           counts=versions.version_counts())
+                           counts=versions.version_counts(), made=table_usecases.list_all())
 
 
 def render_usecase(usecase: UseCase, rollback_form: ReasonForm | None = None,

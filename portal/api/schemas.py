@@ -149,8 +149,10 @@ SCHEMAS: dict[str, Any] = {
         "name": STRING, "title": STRING, "enabled": BOOLEAN, "created_by": STRING,
         "created_at": TIME, "updated_at": TIME}),
     "TableProposal": obj({
-        "task": {"type": "string", "enum": ["regression", "classification"]},
-        "target": {"type": "object", "description": "The target's field."},
+        "task": {"type": "string", "enum": ["regression", "classification", ""],
+                 "description": "Empty when the target cannot be predicted (see errors)."},
+        "target": {"type": "object", "description": "The target's field (empty when the "
+                                                    "target cannot be predicted)."},
         "inputs": {"type": "array", "items": {"type": "object"}, "description":
                    "Each input's field (name, label, kind, limits) and its `column` in the "
                    "file."},

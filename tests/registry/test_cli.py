@@ -9,7 +9,8 @@ from registry import users, versions
     ["hub", "versions", "--help"], ["hub", "promote", "--help"], ["hub", "rollback", "--help"],
     ["user", "--help"], ["user", "create", "--help"], ["user", "token", "--help"],
     ["hub", "data", "--help"], ["hub", "data", "add", "--help"], ["hub", "data", "list", "--help"],
-    ["hub", "outcome", "--help"],
+    ["hub", "outcome", "--help"], ["hub", "usecase", "--help"],
+    ["hub", "usecase", "create", "--help"], ["hub", "usecase", "list", "--help"],
 ])
 def test_every_command_has_help(runner, args):
     result = runner.invoke(args=args)
@@ -61,6 +62,8 @@ def test_train_with_promote(app, runner):
     (["hub", "outcome", "987654", "disease"], "there is no stored prediction 987654"),
     (["hub", "train", "heart-disease", "--dataset", "987654"], "has no dataset with id 987654"),
     (["hub", "data", "list", "nope"], "unknown use case"),
+    (["hub", "usecase", "disable", "nope"], "no use case made from a table is named 'nope'"),
+    (["hub", "usecase", "delete", "heart-disease"], "no use case made from a table"),
 ])
 def test_command_errors_are_clear(runner, args, message):
     result = runner.invoke(args=args)
@@ -148,3 +151,30 @@ def test_outcomes_and_training_on_them_from_the_command_line(app, runner):
             .order_by(ModelVersion.version.desc()).first()
         assert newest.dataset.sources == ["built-in", "outcomes"]
         assert newest.dataset.details["rows_by_source"]["outcomes"] == 1
+
+
+def test_a_use_case_is_made_from_a_table_on_the_command_line(app, runner, tmp_path):
+    from tests.tables import as_csv, student_performance
+
+    table = tmp_path / "exams.csv"
+    table.write_bytes(as_csv(student_performance(300)))
+    shown = runner.invoke(args=["hub", "usecase", "create", "exams", str(table),
+                                "--target", "math score", "--dry-run"])
+    assert shown.exit_code == 0, shown.output
+    assert "task: regression" in shown.output
+    assert "input 'reading score' -> reading_score (number" in shown.output
+    assert runner.invoke(args=["hub", "usecase", "list"]).output.startswith("no use case")
+    made = runner.invoke(args=["hub", "usecase", "create", "exams", str(table), "--target",
+                               "math score", "--exclude", "race/ethnicity", "--promote"])
+    assert made.exit_code == 0, made.output
+    assert "exams: version 1 registered and promoted; r2 = 0." in made.output
+    with app.app_context():
+        assert "race_ethnicity" not in [f["name"] for f in
+                                        versions.production_version("exams").input_schema]
+    again = runner.invoke(args=["hub", "usecase", "create", "exams", str(table), "--target",
+                                "math score"])
+    assert again.exit_code != 0 and "exists already" in again.output
+    assert "exams" in runner.invoke(args=["hub", "usecase", "list"]).output
+    assert runner.invoke(args=["hub", "usecase", "disable", "exams"]).exit_code == 0
+    assert runner.invoke(args=["hub", "usecase", "enable", "exams"]).exit_code == 0
+    assert runner.invoke(args=["hub", "usecase", "delete", "exams"]).output == "exams: deleted\n"

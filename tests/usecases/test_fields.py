@@ -4,8 +4,8 @@ import math
 import pytest
 
 from usecases import discover
-from usecases.fields import (Boolean, Choice, ItemList, Number, SpecError, Text, field_from_spec,
-                             json_schema, validate)
+from usecases.fields import (Boolean, Choice, FieldError, ItemList, Number, SpecError, Text,
+                             field_from_spec, json_schema, validate)
 
 FIELDS = (
     Number("age", "Age", minimum=0, maximum=120, integer=True, unit="years"),
@@ -94,3 +94,16 @@ def test_every_declared_field_is_rebuilt_from_its_description():
 def test_a_bad_field_description_is_refused_with_a_reason(spec, words):
     with pytest.raises(SpecError, match=words):
         field_from_spec(spec)
+
+
+@pytest.mark.parametrize("text, value", [("true", True), ("TRUE", True), (" Yes ", True),
+                                          ("1", True), ("false", False), ("No", False),
+                                          ("0", False), ("F", False)])
+def test_yes_or_no_as_text_is_read_in_the_usual_spellings(text, value):
+    assert Boolean("smoker", "Smoker").parse(text, from_form=True) is value
+
+
+@pytest.mark.parametrize("text", ["maybe", "", "2", "yes please"])
+def test_other_text_is_not_yes_or_no(text):
+    with pytest.raises(FieldError, match="true or false"):
+        Boolean("smoker", "Smoker").parse(text, from_form=True)

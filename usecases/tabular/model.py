@@ -56,7 +56,10 @@ def preprocessor(fields: tuple[Field, ...]) -> ColumnTransformer:
                 FunctionTransformer(_as_text), TfidfVectorizer(
                     max_features=TEXT_FEATURES, ngram_range=(1, 2), min_df=2,
                     sublinear_tf=True)), f.name))
-    return ColumnTransformer(parts)
+    # Dense unless there is text: gradient boosting takes dense input only (it sits out with
+    # text, whose bags of words stay sparse).
+    text = any(isinstance(f, Text) for f in fields)
+    return ColumnTransformer(parts, sparse_threshold=0.3 if text else 0.0)
 
 
 def candidates(fields: tuple[Field, ...], task: str) -> dict[str, Pipeline]:

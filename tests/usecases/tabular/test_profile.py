@@ -13,6 +13,8 @@ from usecases.tabular.profile import Issue, Proposal, propose, slug
 from usecases.tabular.table import TableError, read_table
 from usecases.tabular.usecase import TabularUseCase
 
+from tests.tables import student_performance
+
 
 def strings(columns: dict[str, list]) -> pd.DataFrame:
     """A frame as read_table gives it: every cell a string, blanks None."""
@@ -95,26 +97,8 @@ def test_heart_disease_as_a_regression_when_asked(heart):
 
 # -- a generated student-performance table ---------------------------------------------------
 def students(rows: int = 1000, seed: int = 7) -> pd.DataFrame:
-    """Scores driven by one ability, lunch, preparation and gender, as in the well-known set."""
-    rng = np.random.default_rng(seed)
-    gender = rng.choice(["female", "male"], rows)
-    race = rng.choice([f"group {c}" for c in "ABCDE"], rows, p=[0.09, 0.19, 0.32, 0.26, 0.14])
-    education = rng.choice(["some high school", "high school", "some college",
-                            "associate's degree", "bachelor's degree", "master's degree"], rows)
-    lunch = rng.choice(["standard", "free/reduced"], rows, p=[0.65, 0.35])
-    course = rng.choice(["none", "completed"], rows, p=[0.64, 0.36])
-    ability = rng.normal(0, 1, rows)
-
-    def score(base: float, extra: np.ndarray) -> np.ndarray:
-        return np.clip(base + 12 * ability + extra + rng.normal(0, 8, rows), 0, 100).round()
-
-    math = score(62, 6 * (lunch == "standard") + 5 * (gender == "male"))
-    reading = score(66, 6 * (course == "completed"))
-    writing = score(64, 8 * (course == "completed") + 4 * (gender == "female"))
-    return strings({"gender": gender, "race/ethnicity": race,
-                    "parental level of education": education, "lunch": lunch,
-                    "test preparation course": course, "math score": math.astype(int),
-                    "reading score": reading.astype(int), "writing score": writing.astype(int)})
+    """The exam-scores table (tests/tables.py) as read_table gives it."""
+    return strings(student_performance(rows, seed).to_dict("list"))
 
 
 def test_student_scores_are_a_regression_with_slugged_inputs():

