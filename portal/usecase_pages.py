@@ -31,22 +31,29 @@ def form_values(usecase: UseCase) -> dict[str, Any]:
     return values
 
 
+def served(usecase: UseCase) -> tuple[UseCase, Any]:
+    """The use case as its production version serves it, and that version (or None)."""
+    production = versions.production_version(usecase.name)
+    return serving.production_view(usecase, production), production
+
+
 def render_form(usecase: UseCase, values: dict[str, Any], errors: dict[str, str],
                 status: int = 200):
-    production = versions.production_version(usecase.name)
-    return render_template("usecase/form.html", usecase=usecase, values=values,
+    view, production = served(usecase)
+    return render_template("usecase/form.html", usecase=view, values=values,
                            errors=errors, production=production), status
 
 
 def show_form(usecase: UseCase):
     example = request.args.get("example")
-    if example is not None and example not in usecase.examples:
+    view, _ = served(usecase)
+    if example is not None and example not in view.examples:
         abort(404)
-    return render_form(usecase, dict(usecase.examples[example]) if example else {}, {})
+    return render_form(usecase, dict(view.examples[example]) if example else {}, {})
 
 
 def predict(usecase: UseCase):
-    values = form_values(usecase)
+    values = form_values(served(usecase)[0])
     try:
         scored = serving.predict(usecase.name, [values], source="form", from_form=True)
     except serving.InvalidInput as exc:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from registry import jobs, serving, versions
@@ -25,10 +26,13 @@ class UseCaseReadiness:
     message: str
     version: int | None = None
     load_seconds: float | None = None
+    # Whether the host is ready only if this use case is: not for a use case made from a table
+    # that nobody has put in production yet (its creation must not take hosts out of service).
+    required: bool = True
 
     def to_dict(self) -> dict[str, object]:
         return {"ready": self.ready, "message": self.message, "version": self.version,
-                "load_seconds": self.load_seconds}
+                "load_seconds": self.load_seconds, "required": self.required}
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ class Readiness:
 
     @property
     def ready(self) -> bool:
-        return self.database == "ok" and all(u.ready for u in self.usecases)
+        return self.database == "ok" and all(u.ready for u in self.usecases if u.required)
 
     def to_dict(self) -> dict[str, object]:
         return {"status": "ready" if self.ready else "not ready", "database": self.database,
@@ -71,7 +75,9 @@ def _usecase_readiness(name: str) -> UseCaseReadiness:
     try:
         served = serving.cache().production(name)
     except (serving.ModelUnavailable, versions.RegistryError) as exc:
-        return UseCaseReadiness(name, False, str(exc))
+        waiting = name not in current_app.extensions["modelhub.usecases"] and \
+            versions.production_version(name) is None
+        return UseCaseReadiness(name, False, str(exc), required=not waiting)
     except SQLAlchemyError as exc:
         db.session.rollback()
         return UseCaseReadiness(name, False, f"registry query failed: {type(exc).__name__}")

@@ -17,6 +17,7 @@ from registry import predictions, versions
 from registry.artifacts import ArtifactError
 from registry.models import ModelVersion
 from usecases import get_usecase
+from usecases.base import UseCase
 from usecases.fields import validate
 
 
@@ -41,6 +42,7 @@ class ServedModel:
     version: int
     model: Any
     load_seconds: float
+    view: UseCase  # the use case as this version serves it (its fields, its examples)
 
 
 @dataclass
@@ -93,7 +95,8 @@ class ModelCache:
         except ArtifactError as exc:
             raise ModelUnavailable(f"{row.usecase} version {row.version}: {exc}") from exc
         served = ServedModel(row.usecase, row.id, row.version, model,
-                             time.perf_counter() - began)
+                             time.perf_counter() - began,
+                             get_usecase(row.usecase).for_schema(row.input_schema))
         with self._lock:
             # Keep only models still wanted: production ones and the one just loaded.
             wanted = {v for _, v in self._production.values() if v is not None} | {row.id}
@@ -114,6 +117,12 @@ def cache() -> ModelCache:
     return current_app.extensions["modelhub.models"]
 
 
+def production_view(usecase: UseCase, production: ModelVersion | None) -> UseCase:
+    """The use case as its production version serves it: the form, JSON Schema and examples
+    to show (the use case itself when nothing is in production)."""
+    return usecase.for_schema(production.input_schema if production is not None else None)
+
+
 def production_model(usecase: str) -> tuple[int, Any]:
     """The production version number and loaded model of a use case."""
     served = cache().production(usecase)
@@ -124,9 +133,10 @@ def predict(name: str, raw_rows: list[Any], *, source: str, from_form: bool = Fa
             version: int | None = None) -> Scored:
     """Validate, score in one batch, store every prediction; raise InvalidInput or
     ModelUnavailable (and versions.NotFound for an unknown version)."""
-    usecase = get_usecase(name)
+    get_usecase(name)  # UnknownUseCase before anything else
     served = (cache().production(name) if version is None
               else cache().version(versions.get_version(name, version)))
+    usecase = served.view
     checked = [validate(usecase.fields, raw, from_form=from_form) for raw in raw_rows]
     errors = [c.errors for c in checked]
     for check, row_errors in zip(checked, errors):

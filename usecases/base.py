@@ -149,6 +149,12 @@ class UseCase:
         """
         return {}
 
+    def for_schema(self, schema: list[dict[str, Any]] | None) -> "UseCase":
+        """The use case as a model version trained on `schema` (its fields' describe() dicts)
+        serves it: its form, validation and examples. A plug-in's declared fields are the source
+        of its schema, so by default it is itself."""
+        return self
+
     # -- web side --------------------------------------------------------------------------
     def blueprint(self) -> Blueprint:
         """The use case's blueprint, mounted at /usecases/<name>.

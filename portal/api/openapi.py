@@ -9,6 +9,7 @@ from flask import current_app, jsonify
 from portal.api import bp, schemas, shapes
 from portal.api.errors import PREFIX
 from registry.history import MAX_PAGE_SIZE, PAGE_SIZE
+from registry import serving, versions
 from registry.models import SOURCES
 from usecases import all_usecases
 from usecases.base import UseCase
@@ -34,7 +35,10 @@ def openapi_json():
 
 
 def document() -> dict[str, Any]:
-    usecases = all_usecases()
+    # Each use case as its production version serves it (its inputs and examples).
+    live = versions.production_versions()
+    usecases = {name: serving.production_view(usecase, live.get(name))
+                for name, usecase in all_usecases().items()}
     max_batch = int(current_app.config["MAX_BATCH"])
     return {
         "openapi": "3.1.0",

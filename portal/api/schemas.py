@@ -206,7 +206,10 @@ SCHEMAS: dict[str, Any] = {
         "status": {"type": "string", "enum": ["ready", "not ready"]}, "database": STRING,
         "usecases": {"type": "object", "additionalProperties": obj({
             "ready": BOOLEAN, "message": STRING, "version": nullable(INTEGER),
-            "load_seconds": nullable(NUMBER)})}}),
+            "load_seconds": nullable(NUMBER),
+            "required": BOOLEAN | {"description": "Whether the host's readiness waits for it "
+                                                  "(not for a use case made from a table that "
+                                                  "has never been in production)."}})}}),
 }
 
 

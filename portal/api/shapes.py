@@ -10,6 +10,7 @@ from typing import Any
 from flask import url_for
 
 from registry.models import ModelVersion, Prediction, Promotion
+from registry import serving
 from registry.serving import Scored
 from usecases.base import UseCase
 from usecases.fields import json_schema
@@ -27,7 +28,9 @@ def usecase_summary(usecase: UseCase, production: ModelVersion | None) -> dict[s
 
 
 def usecase_detail(usecase: UseCase, production: ModelVersion | None) -> dict[str, Any]:
-    """The summary, plus what a client needs to call predict: schema, examples, metrics."""
+    """The summary, plus what a client needs to call predict: schema, examples, metrics (as
+    the production version serves them)."""
+    usecase = serving.production_view(usecase, production)
     return usecase_summary(usecase, production) | {
         "data_source": usecase.data_source,
         "input_schema": json_schema(usecase.fields),

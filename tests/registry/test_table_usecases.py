@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from registry import datasets, serving, table_usecases, versions
-from registry.database import db
+from registry.database import db, utcnow
 from registry.models import DatasetVersion, ModelVersion, TableUseCase, TrainingJob
 from tests.conftest import make_app
 from tests.registry.test_jobs import wait_for
@@ -125,3 +125,55 @@ def test_a_taken_name_or_a_table_whose_rows_fail_leaves_nothing_behind(created):
             table_usecases.create("exam-extra", "", scores_spec(), table_bytes(), actor="ada")
         assert counts() == before
         assert "exam-narrow" not in all_usecases()
+
+
+def test_each_version_serves_the_inputs_it_was_trained_on(created):
+    """When a use case's inputs change, the new version takes the new ones, and a rollback to
+    the old version serves the old form and checks (here the change is made in the stored
+    spec, as an edit of the inputs would make it)."""
+    from registry import jobs
+
+    client = created.test_client()
+    with created.app_context():
+        versions.promote(NAME, 1, actor="ada", reason="first")
+        row = table_usecases.get(NAME)
+        row.spec = row.spec | {"inputs": [f for f in row.spec["inputs"] if f["name"] != "notes"]}
+        row.updated_at = utcnow()
+        db.session.commit()
+        table_usecases.refresh()
+        job = jobs.run(jobs.enqueue(NAME, requested_by="ada").id)
+        assert job.status == "succeeded", job.error
+        versions.promote(NAME, 2, actor="ada", reason="without the notes")
+        assert [f["name"] for f in versions.get_version(NAME, 2).input_schema] == [
+            "reading_score", "lunch", "prepared"]
+    row = {"reading_score": 60, "lunch": "standard", "prepared": True}
+    assert "Teacher&#39;s notes" not in client.get(f"/usecases/{NAME}/").get_data(as_text=True)
+    detail = client.get(f"/api/v1/usecases/{NAME}").get_json()
+    assert set(detail["input_schema"]["properties"]) == set(row)
+    refused = client.post(f"/api/v1/usecases/{NAME}/predict",
+                          json={"inputs": row | {"notes": "works hard"}})
+    assert refused.status_code == 422 and "notes" in refused.get_json()["error"]["fields"]
+    assert client.post(f"/api/v1/usecases/{NAME}/predict", json={"inputs": row}).status_code \
+        == 200
+    with created.app_context():
+        versions.rollback(NAME, actor="ada", reason="back to the notes")
+    assert "Teacher&#39;s notes" in client.get(f"/usecases/{NAME}/").get_data(as_text=True)
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert "notes" in spec["components"]["schemas"]["ExamScoresInput"]["properties"]
+    answer = client.post(f"/api/v1/usecases/{NAME}/predict",
+                         json={"inputs": row | {"notes": "works hard"}})
+    assert answer.status_code == 200 and answer.get_json()["version"] == 1
+
+
+def test_a_new_use_case_not_yet_in_production_keeps_hosts_in_service(created):
+    # A host that serves no plug-in: only the new use case counts for its readiness.
+    client = make_app(Path(created.instance_path), USECASES=[]).test_client()
+    answer = client.get("/readyz")
+    body = answer.get_json()
+    assert answer.status_code == 200, body
+    assert body["usecases"][NAME] | {"message": ""} == {
+        "ready": False, "required": False, "message": "", "version": None, "load_seconds": None}
+    with created.app_context():
+        versions.promote(NAME, 1, actor="ada", reason="first")
+    body = client.get("/readyz").get_json()
+    assert body["usecases"][NAME]["ready"] is True and body["usecases"][NAME]["required"]

@@ -5,6 +5,7 @@ this module needs neither Flask nor the database.
 """
 from __future__ import annotations
 
+import json
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -69,6 +70,25 @@ class TabularUseCase(UseCase):
                                if isinstance(f, Mapping) and f.get("column")
                                and f["column"] != f["name"]}
         self._loader = loader
+        self._schema = [f.describe() for f in self.fields]
+        self._views: dict[str, TabularUseCase] = {}
+
+    def for_schema(self, schema: list[dict[str, Any]] | None) -> "TabularUseCase":
+        """This use case with the inputs a version was trained on (a version from before the
+        inputs were changed serves the form it was made for), built once per schema."""
+        if not schema or schema == self._schema:
+            return self
+        key = json.dumps(schema, sort_keys=True)
+        view = self._views.get(key)
+        if view is None:
+            names = {field.get("name") for field in schema}
+            examples = {title: {k: v for k, v in values.items() if k in names}
+                        for title, values in self.examples.items()}
+            view = TabularUseCase(self.spec | {"name": self.name, "title": self.title,
+                                               "inputs": schema, "examples": examples},
+                                  loader=self._loader)
+            self._views[key] = view
+        return view
 
     # -- data --------------------------------------------------------------------------------
     def load_data(self) -> Dataset:
