@@ -206,6 +206,8 @@ def set_enabled(name: str, enabled: bool) -> TableUseCase:
 def delete(name: str) -> None:
     """Remove a use case, its versions, jobs and data, unless a stored prediction refers to it
     (InUse: disable it instead, and the history keeps its meaning)."""
+    if name in discover():
+        raise InUse(f"{name!r} is a built-in use case: it cannot be deleted")
     row = get(name)
     if db.session.scalar(sa.select(Prediction.id).where(Prediction.usecase == name).limit(1)):
         raise InUse(f"predictions of {name!r} are stored: disable it instead (the history "

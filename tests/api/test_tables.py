@@ -139,4 +139,5 @@ def test_disable_enable_and_delete(client, app, admin):
     assert client.delete("/api/v1/usecases/short-exams", headers=admin).status_code == 204
     assert_error(client.get("/api/v1/usecases/short-exams"), 404)
     assert_error(client.delete("/api/v1/usecases/short-exams", headers=admin), 404)
-    assert_error(client.delete("/api/v1/usecases/heart-disease", headers=admin), 404)
+    refused = assert_error(client.delete("/api/v1/usecases/heart-disease", headers=admin), 409)
+    assert "built-in use case" in refused["message"]

@@ -63,7 +63,7 @@ def test_train_with_promote(app, runner):
     (["hub", "train", "heart-disease", "--dataset", "987654"], "has no dataset with id 987654"),
     (["hub", "data", "list", "nope"], "unknown use case"),
     (["hub", "usecase", "disable", "nope"], "no use case made from a table is named 'nope'"),
-    (["hub", "usecase", "delete", "heart-disease"], "no use case made from a table"),
+    (["hub", "usecase", "delete", "heart-disease"], "built-in use case: it cannot be deleted"),
 ])
 def test_command_errors_are_clear(runner, args, message):
     result = runner.invoke(args=args)

@@ -177,3 +177,35 @@ def test_a_new_use_case_not_yet_in_production_keeps_hosts_in_service(created):
         versions.promote(NAME, 1, actor="ada", reason="first")
     body = client.get("/readyz").get_json()
     assert body["usecases"][NAME]["ready"] is True and body["usecases"][NAME]["required"]
+
+
+def test_more_rows_outcomes_and_retraining_work_as_for_any_use_case(created):
+    """The table is dataset version 1: an upload with the table's own headers, a recorded
+    outcome and a retraining on all of them go as they do for the built-in use cases."""
+    from registry import jobs, outcomes
+    from registry.datasets import uploads
+
+    with created.app_context():
+        versions.promote(NAME, 1, actor="ada", reason="first")
+        usecase = get_usecase(NAME)
+        report = uploads.read(usecase, scores_more())
+        assert report.accepted == 150 and report.refusals == []
+        stored = uploads.store(usecase, report, "ada", "more.csv")
+        made = serving.predict(NAME, [next(iter(usecase.examples.values()))], source="api")
+        outcomes.record(made.prediction_ids[0], 77, "ada")
+        job = jobs.run(jobs.enqueue(NAME, requested_by="ada", options={
+            "datasets": [datasets.get(NAME, 1).id, stored.id],
+            "include_outcomes": True}).id)
+        assert job.status == "succeeded", job.error
+        lineage = versions.get_version(NAME, 2).dataset
+        assert set(lineage.sources) == {"built-in", "upload", "outcomes"}
+        assert lineage.details["outcomes"] == 1
+
+
+def scores_more() -> bytes:
+    """150 more rows of the table, with its own headers and without the left-out column."""
+    frame = scores_table(150, seed=11).rename(columns={"reading_score": "reading score",
+                                                       "math_score": "math score"})
+    out = io.StringIO()
+    frame.to_csv(out, index=False)
+    return out.getvalue().encode()
