@@ -15,10 +15,11 @@ from typing import Any, Iterable, Mapping
 import sqlalchemy as sa
 from flask import Flask, current_app
 
-from registry import datasets
+from registry import datasets, jobs, versions
 from registry.database import db, utcnow
 from registry.datasets import uploads
-from registry.models import ModelVersion, Prediction, TableUseCase, TrainingJob
+from registry.models import (DatasetVersion, ModelVersion, Prediction, Promotion, TableUseCase,
+                             TrainingJob)
 from usecases import CATALOGUE, discover
 from usecases.base import UseCase
 from usecases.tabular.usecase import SpecError, TabularUseCase, examples_from
@@ -143,8 +144,6 @@ def create(name: str, title: str, spec: dict[str, Any], data: bytes, *, actor: s
     """Make a use case from a table's bytes and an accepted spec, store the table as its
     dataset version 1, and queue its first training (with `inline`, only enqueue it for the
     caller to run). Nothing is left behind when it fails before the job is queued."""
-    from registry import jobs
-
     check_name(name)
     title = (title or "").strip() or name
     if len(title) > 120:
@@ -213,17 +212,13 @@ def delete(name: str) -> None:
         raise InUse(f"predictions of {name!r} are stored: disable it instead (the history "
                     "keeps them)")
     active = db.session.scalar(sa.select(TrainingJob.id).where(
-        TrainingJob.usecase == name, TrainingJob.status.in_(("queued", "running"))).limit(1))
+        TrainingJob.usecase == name, TrainingJob.status.in_(jobs.ACTIVE)).limit(1))
     if active:
         raise InUse(f"{name!r} is training (job {active}): wait for it to finish")
-    from registry import versions
-
     keys = [key for (key,) in db.session.execute(
         sa.select(ModelVersion.artifact_path).where(ModelVersion.usecase == name))]
     data_keys = [version.artifact_path for version in datasets.list_versions(name)]
     db.session.execute(sa.delete(TrainingJob).where(TrainingJob.usecase == name))
-    from registry.models import DatasetVersion, Promotion
-
     db.session.execute(sa.delete(Promotion).where(Promotion.usecase == name))
     db.session.execute(sa.delete(ModelVersion).where(ModelVersion.usecase == name))
     db.session.execute(sa.delete(DatasetVersion).where(DatasetVersion.usecase == name))
@@ -269,30 +264,30 @@ class Catalogue:
             self._refresh()
 
     def _refresh(self) -> None:
-        if True:
-            self.checked = time.monotonic()
+        """Rebuild what changed since the last look (the caller holds the lock)."""
+        self.checked = time.monotonic()
+        try:
+            rows = list(db.session.execute(sa.select(
+                TableUseCase.name, TableUseCase.updated_at, TableUseCase.enabled)))
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError):
+            db.session.rollback()  # not migrated yet (e.g. during `flask db upgrade`)
+            return
+        installed = self.app.extensions["modelhub.usecases"]
+        built: dict[str, tuple[Any, UseCase]] = {}
+        for name, updated, enabled in rows:
+            if not enabled or name in installed:
+                continue
+            known = self.built.get(name)
+            if known is not None and known[0] == updated:
+                built[name] = known
+                continue
             try:
-                rows = list(db.session.execute(sa.select(
-                    TableUseCase.name, TableUseCase.updated_at, TableUseCase.enabled)))
-            except (sa.exc.OperationalError, sa.exc.ProgrammingError):
-                db.session.rollback()  # not migrated yet (e.g. during `flask db upgrade`)
-                return
-            installed = self.app.extensions["modelhub.usecases"]
-            built: dict[str, tuple[Any, UseCase]] = {}
-            for name, updated, enabled in rows:
-                if not enabled or name in installed:
-                    continue
-                known = self.built.get(name)
-                if known is not None and known[0] == updated:
-                    built[name] = known
-                    continue
-                try:
-                    built[name] = (updated, build(get(name)))
-                except (SpecError, ValueError) as exc:
-                    self.app.logger.error("use case %r cannot be built: %s", name, exc)
-            self.built = built
-            self.merged = dict(installed) | {name: made for name, (_, made)
-                                             in sorted(built.items())}
+                built[name] = (updated, build(get(name)))
+            except (SpecError, ValueError) as exc:
+                self.app.logger.error("use case %r cannot be built: %s", name, exc)
+        self.built = built
+        self.merged = dict(installed) | {name: made for name, (_, made)
+                                         in sorted(built.items())}
 
 
 def refresh() -> None:
