@@ -141,13 +141,12 @@ def _choices(values: Any, columns: list[str]) -> dict[str, Any]:
     """What the admin chose so far: target, task, name, title, and which columns to use."""
     target = values.get("target") or columns[-1]
     task = values.get("task") or None
-    shown = [c for c in columns if c != target]
-    if "shown" in values:  # the form was sent: an unticked box is a column left out
-        used = set(values.getlist("use"))
-        exclude = [c for c in shown if c not in used]
-        include = [c for c in shown if c in used]
-    else:
-        exclude, include = [], []
+    # Only a column that had a box on the page and was unticked is left out as asked (the last
+    # proposal's target had no box: changing the target must not drop it unasked).
+    offered = set(values.getlist("offered")) - {target}
+    used = set(values.getlist("use"))
+    exclude = [c for c in columns if c in offered and c not in used]
+    include = [c for c in columns if c in offered and c in used]
     filename = (values.get("filename") or "table.csv")[:200]
     default_name = re.sub(r"[^a-z0-9]+", "-", filename.rsplit(".", 1)[0].lower()).strip("-")
     return {"target": target, "task": task, "exclude": exclude, "include": include,

@@ -250,8 +250,9 @@ def test_an_admin_makes_a_use_case_from_a_table_and_visitors_use_it(live_portal,
     summary = browser.find_element(By.CSS_SELECTOR, ".proposal-summary").text
     assert "regression" in summary and "math score" in summary and "300 rows" in summary
     assert not browser.find_elements(By.CSS_SELECTOR, "form.proposal .error")
-    # Not asserted: "writing score", the first proposal's target, had no tick box then, so
-    # proposing again lists it as "left out as asked" although nobody asked (a product bug).
+    # "writing score", the first proposal's target, had no box: it is offered now, ticked.
+    assert browser.find_element(By.CSS_SELECTOR,
+                                "input[name=use][value='writing score']").is_selected()
 
     # Leave race/ethnicity out, rename reading score, name the use case, create it.
     race = browser.find_element(By.CSS_SELECTOR, "input[name=use][value='race/ethnicity']")
@@ -287,6 +288,7 @@ def test_an_admin_makes_a_use_case_from_a_table_and_visitors_use_it(live_portal,
         schema = {field["name"]: field for field in live.input_schema}
         assert schema["reading_score"]["label"] == "Reading test score"
         assert "race_ethnicity" not in schema and "math_score" not in schema
+        assert "writing_score" in schema
     log_out(browser)
 
     # A visitor finds it on the home page and gets a prediction.

@@ -47,7 +47,9 @@ def test_a_table_is_read_proposed_edited_and_created(as_admin, app):
     before = counts(app)
     created = as_admin.post(review.path, data={
         "target": "math score", "task": "", "name": "exams", "title": "Exams",
-        "filename": "exams.csv", "shown": "1", "action": "create",
+        "filename": "exams.csv", "action": "create",
+        "offered": ["gender", "race/ethnicity", "parental level of education", "lunch",
+                    "test preparation course", "reading score", "writing score"],
         "use": ["gender", "lunch", "test preparation course", "reading score",
                 "writing score", "race/ethnicity"],
         "label-reading_score": "Reading test", "unit-reading_score": "points"})
@@ -96,3 +98,17 @@ def test_disable_enable_and_delete_from_the_models_page(as_admin, app):
     assert as_admin.post("/admin/usecases/exams/delete").status_code == 302
     with app.app_context():
         assert "exams" not in [row.name for row in table_usecases.list_all()]
+
+
+def test_changing_the_column_to_predict_leaves_no_column_out_unasked(as_admin, app):
+    """The first proposal's target had no box to tick: after choosing another target it is an
+    input like the others, not a column "left out as asked"."""
+    sent = send(as_admin, as_csv(student_performance(300)))
+    path = urlsplit(sent.headers["Location"]).path
+    offered = ["gender", "race/ethnicity", "parental level of education", "lunch",
+               "test preparation course", "math score", "reading score"]
+    page = as_admin.post(path, data={"target": "math score", "action": "propose",
+                                     "offered": offered, "use": offered})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "left out" not in text
+    assert 'name="label-writing_score"' in text
