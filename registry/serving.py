@@ -42,7 +42,7 @@ class ServedModel:
     version: int
     model: Any
     load_seconds: float
-    view: UseCase  # the use case as this version serves it (its fields, its examples)
+    input_schema: list[dict[str, Any]] | None = None  # the inputs it was trained on
 
 
 @dataclass
@@ -95,8 +95,7 @@ class ModelCache:
         except ArtifactError as exc:
             raise ModelUnavailable(f"{row.usecase} version {row.version}: {exc}") from exc
         served = ServedModel(row.usecase, row.id, row.version, model,
-                             time.perf_counter() - began,
-                             get_usecase(row.usecase).for_schema(row.input_schema))
+                             time.perf_counter() - began, row.input_schema)
         with self._lock:
             # Keep only models still wanted: production ones and the one just loaded.
             wanted = {v for _, v in self._production.values() if v is not None} | {row.id}
@@ -133,10 +132,10 @@ def predict(name: str, raw_rows: list[Any], *, source: str, from_form: bool = Fa
             version: int | None = None) -> Scored:
     """Validate, score in one batch, store every prediction; raise InvalidInput or
     ModelUnavailable (and versions.NotFound for an unknown version)."""
-    get_usecase(name)  # UnknownUseCase before anything else
+    usecase = get_usecase(name)
     served = (cache().production(name) if version is None
               else cache().version(versions.get_version(name, version)))
-    usecase = served.view
+    usecase = usecase.for_schema(served.input_schema)  # as the serving version takes inputs
     checked = [validate(usecase.fields, raw, from_form=from_form) for raw in raw_rows]
     errors = [c.errors for c in checked]
     for check, row_errors in zip(checked, errors):

@@ -20,9 +20,16 @@ _EXACT = 2**53
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
-# Yes/no as text (a form, a CSV cell), case aside.
+# Yes/no as a spreadsheet writes it in a file, case aside.
 _TRUE = frozenset({"true", "yes", "y", "t", "1"})
 _FALSE = frozenset({"false", "no", "n", "f", "0"})
+
+
+def yes_no_cell(text: str) -> str:
+    """A file's yes/no cell (TRUE, Yes, 1...) as the form's "true" or "false"; anything else
+    as it is, for the field to refuse. Forms and JSON stay strict."""
+    word = text.strip().lower()
+    return "true" if word in _TRUE else "false" if word in _FALSE else text
 
 
 class FieldError(ValueError):
@@ -146,11 +153,8 @@ class Boolean(Field):
     kind: ClassVar[str] = "boolean"
 
     def parse(self, raw: Any, *, from_form: bool) -> bool:
-        if from_form and isinstance(raw, str):
-            # A form sends true/false; a spreadsheet's CSV may say TRUE, Yes or 1.
-            word = raw if raw in ("true", "false") else raw.strip().lower()
-            if word in _TRUE or word in _FALSE:
-                return word in _TRUE
+        if from_form and isinstance(raw, str) and raw in ("true", "false"):
+            return raw == "true"
         if not isinstance(raw, bool):
             raise FieldError("must be true or false")
         return raw

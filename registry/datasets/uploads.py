@@ -20,7 +20,7 @@ from registry.datasets import register, rows
 from registry.datasets.combine import split_new
 from registry.models import DatasetVersion
 from usecases.base import UseCase
-from usecases.fields import FieldError, validate
+from usecases.fields import Boolean, FieldError, validate, yes_no_cell
 
 MAX_ROWS = 200_000
 LISTED = 100  # refusals listed in a report (all are counted)
@@ -209,6 +209,10 @@ def _read_jsonl(usecase: UseCase, text: str) -> Report:
 def _check_row(usecase: UseCase, report: Report, line: int, values: dict[str, Any],
                from_text: bool, accepted: list[tuple[dict[str, Any], Any]]) -> None:
     target = usecase.target
+    if from_text:  # a spreadsheet's TRUE, Yes or 1 in a yes/no column
+        for field in usecase.data_fields:
+            if isinstance(field, Boolean) and isinstance(values.get(field.name), str):
+                values[field.name] = yes_no_cell(values[field.name])
     raw_target = values.pop(target.name, None)
     checked = validate(usecase.data_fields, values, from_form=from_text)
     errors = dict(checked.errors)

@@ -48,7 +48,7 @@ USECASES = LISTING.extensions["modelhub.usecases"]
 RULES = sorted(LISTING.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint))
 # A value for each URL variable; a route with a new variable fails until it gets one here.
 SAMPLE_ARGS = {"name": next(iter(USECASES)), "version": 1, "number": 1, "job_id": 1,
-               "prediction_id": 1,
+               "prediction_id": 1, "usecase_name": "made-from-a-table", "sha256": "0" * 64,
                "user_id": 1, "filename": "style.css"}
 
 
@@ -158,7 +158,11 @@ def test_the_right_role_gets_past_the_guard(app, tokens, rule, method):
         else:
             response = signed_in(app, role).get(url(app, rule))
         response.close()  # a streamed answer (a CSV export) ends its generator here
-        assert response.status_code in (200, 404), (role, response.status_code)
+        # A redirect elsewhere than the sign-in page is the view's own answer (a table no
+        # longer pending sends the admin back to send it again).
+        passed = response.status_code in (200, 404) or (
+            response.status_code == 302 and "/auth/login" not in response.headers["Location"])
+        assert passed, (role, response.status_code)
 
 
 @pytest.mark.parametrize("role, status", [(None, 401), ("analyst", 403), ("admin", 200)])
