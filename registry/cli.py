@@ -33,8 +33,13 @@ def _train(name: str, promote: bool, options: dict | None = None) -> None:
         job = jobs.enqueue(name, requested_by=_actor(), promote=promote, options=options)
     except (versions.RegistryError, jobs.JobConflict) as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"{name}: training (job {job.id})")
-    job = jobs.run(job.id)
+    _run(name, job.id, "training")
+
+
+def _run(name: str, job_id: int, what: str) -> None:
+    """Run an enqueued job in this process and print how it ended."""
+    click.echo(f"{name}: {what} (job {job_id})")
+    job = jobs.run(job_id)
     if job.status != "succeeded":
         click.echo(job.error or job.message, err=True)
         raise click.ClickException(f"{name}: training failed")
@@ -191,14 +196,7 @@ def usecase_create(name: str, file: str, target: str, title: str, task: str | No
                                        filename=path.name, promote=promote, inline=True)
     except table_usecases.CreateError as exc:
         raise click.ClickException(f"{exc.field or file}: {exc.message}") from None
-    click.echo(f"{name}: created; training (job {job.id})")
-    job = jobs.run(job.id)
-    if job.status != "succeeded":
-        click.echo(job.error or job.message, err=True)
-        raise click.ClickException(f"{name}: training failed")
-    row = job.model_version
-    metric = get_usecase(name).primary_metric
-    click.echo(f"{name}: {job.message}; {metric} = {row.metrics.get(metric, float('nan')):.4f}")
+    _run(name, job.id, "created; training")
 
 
 def _print_proposal(proposal) -> None:
