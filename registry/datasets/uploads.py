@@ -20,6 +20,7 @@ from registry.datasets import register, rows
 from registry.datasets.combine import split_new
 from registry.models import DatasetVersion
 from usecases.base import UseCase
+from usecases.csvrows import records
 from usecases.fields import Boolean, FieldError, validate, yes_no_cell
 
 MAX_ROWS = 200_000
@@ -155,17 +156,7 @@ def _read_csv(usecase: UseCase, text: str, ignore: frozenset[str] = frozenset())
         raise UploadError(f"line 1 is not valid CSV: {exc}") from None
     report = Report(CSV, [name for name in header if name is not None], delimiter=delimiter)
     accepted: list[tuple[dict[str, Any], Any]] = []
-    line = reader.line_num + 1
-    while True:
-        try:
-            record = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise UploadError(f"line {line} is not valid CSV: {exc}") from None
-        start, line = line, reader.line_num + 1
-        if not record or (len(record) == 1 and not record[0].strip()):
-            continue  # a blank line
+    for start, record in records(reader, UploadError):
         report.rows += 1
         if report.rows > MAX_ROWS:
             raise UploadError(f"more than {MAX_ROWS:,} rows: split the file", status=413)

@@ -15,6 +15,8 @@ from collections import Counter
 
 import pandas as pd
 
+from usecases.csvrows import records
+
 MAX_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 200_000
 MAX_COLUMNS = 500
@@ -58,17 +60,7 @@ def read_table(data: bytes, *, max_bytes: int = MAX_BYTES, max_rows: int = MAX_R
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header = _header(reader, max_columns)
     rows: list[list[str | None]] = []
-    line = reader.line_num + 1
-    while True:
-        try:
-            record = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise TableError(f"line {line} is not valid CSV: {exc}") from None
-        start, line = line, reader.line_num + 1
-        if not record or (len(record) == 1 and not record[0].strip()):
-            continue  # a blank line, as uploads skip them
+    for start, record in records(reader, TableError):
         if len(record) != len(header):
             raise TableError(f"line {start} has {len(record)} values but the header has "
                              f"{len(header)} columns: every row needs one value per column "
@@ -135,3 +127,4 @@ def _header(reader, max_columns: int) -> list[str]:
         raise TableError(f"the header names {repeated} more than once: give each column its "
                          "own name", status=422, column=twice[0])
     return names
+
