@@ -215,6 +215,8 @@ class Prediction(db.Model):
     # The output reduced to one number or one label, so the history can be charted in SQL.
     output_value: Mapped[float | None]
     output_label: Mapped[str | None] = mapped_column(sa.String(100))
+    # The probability the model gave its answer (classification), for live metrics.
+    probability: Mapped[float | None]
     latency_ms: Mapped[float]
     source: Mapped[str] = mapped_column(sa.String(8))
 

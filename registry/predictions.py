@@ -20,7 +20,7 @@ def record(usecase: str, version_id: int, version: int, inputs: list[dict[str, A
         output = result["output"]
         value, label = reduce_output(output)
         rows.append((values, output, _text(str(result.get("summary", "")), SUMMARY_CHARS),
-                     value, label))
+                     value, label, answer_probability(result)))
     # Kept to the microsecond, so every database and export writes the same figure.
     fixed = (usecase, version_id, version, utcnow(), round(latency_ms, 3), source)
     engine = db.engine
@@ -36,13 +36,15 @@ def record(usecase: str, version_id: int, version: int, inputs: list[dict[str, A
 
 
 def insert(fixed: tuple[str, int, int, Any, float, str],
-           rows: list[tuple[Any, Any, str, float | None, str | None]]) -> list[int]:
+           rows: list[tuple[Any, Any, str, float | None, str | None, float | None]]
+           ) -> list[int]:
     """The portable insert: one Core statement with RETURNING, on any database."""
     usecase, version_id, version, now, latency_ms, source = fixed
     params = [{"usecase": usecase, "model_version_id": version_id, "version": version,
                "created_at": now, "inputs": inputs, "output": output, "summary": summary,
                "latency_ms": latency_ms, "source": source, "output_value": value,
-               "output_label": label} for inputs, output, summary, value, label in rows]
+               "output_label": label, "probability": probability}
+              for inputs, output, summary, value, label, probability in rows]
     # A Core insert on the table: the ORM's bulk path costs more than the write itself.
     table = Prediction.__table__
     ids = list(db.session.execute(
@@ -69,6 +71,15 @@ def reduce_output(output: Any) -> tuple[float | None, str | None]:
     if isinstance(output, list):
         return None, _text(str(output[0]), LABEL_CHARS) if output else None
     return None, _text(str(output), LABEL_CHARS)
+
+
+def answer_probability(result: dict[str, Any]) -> float | None:
+    """The probability a classifier gave the answer it chose (its `probabilities` by class),
+    or None when the result has none (a number, a list of movies)."""
+    chances, output = result.get("probabilities"), result.get("output")
+    if isinstance(chances, dict) and isinstance(output, str) and output in chances:
+        return float(chances[output])
+    return None
 
 
 def count(usecase: str | None = None) -> int:

@@ -21,20 +21,21 @@ from registry.database import json_text
 
 # Constant column names and placeholders only: values are always bound, never formatted in.
 INSERT = ("INSERT INTO predictions (usecase, model_version_id, version, created_at, inputs, "
-          "output, summary, latency_ms, source, output_value, output_label) VALUES "
-          "(%s, %s, %s, %s, %s::json, %s::json, %s, %s, %s, %s, %s) RETURNING id")
+          "output, summary, latency_ms, source, output_value, output_label, probability) "
+          "VALUES (%s, %s, %s, %s, %s::json, %s::json, %s, %s, %s, %s, %s, %s) RETURNING id")
 
 _own = threading.local()
 
 
 def insert(engine: Engine, fixed: tuple[str, int, int, datetime, float, str],
-           row: tuple[Any, Any, str, float | None, str | None]) -> list[int]:
+           row: tuple[Any, Any, str, float | None, str | None, float | None]
+           ) -> list[int]:
     """Store one prediction; its id. A driver error comes back as SQLAlchemy's, so the error
     pages tell a server that is down from a bug exactly as for the portable path."""
     usecase, version_id, version, now, latency_ms, source = fixed
-    inputs, output, summary, value, label = row
+    inputs, output, summary, value, label, probability = row
     params = (usecase, version_id, version, now, json_text(inputs), json_text(output), summary,
-              latency_ms, source, value, label)
+              latency_ms, source, value, label, probability)
     try:
         connection = own_connection(engine)
         return [connection.execute(INSERT, params).fetchone()[0]]

@@ -18,7 +18,7 @@ from registry.database import db, json_text
 from registry.sqlite.connections import OwnConnection, own_connection
 
 COLUMNS = ("usecase", "model_version_id", "version", "created_at", "inputs", "output", "summary",
-           "latency_ms", "source", "output_value", "output_label")
+           "latency_ms", "source", "output_value", "output_label", "probability")
 _ROW = f"({', '.join('?' * len(COLUMNS))})"
 # Constant column names and placeholders only: values are always bound, never formatted in.
 INSERT = "INSERT INTO predictions ({}) VALUES {}".format(", ".join(COLUMNS), _ROW)  # nosec B608
@@ -31,19 +31,20 @@ def _insert_rows(count: int) -> str:
 
 
 def insert(engine: Engine, fixed: tuple[str, int, int, datetime, float, str],
-           rows: list[tuple[Any, Any, str, float | None, str | None]]) -> list[int]:
+           rows: list[tuple[Any, Any, str, float | None, str | None, float | None]]
+           ) -> list[int]:
     """Store predictions in one transaction; their ids in order.
 
     `fixed` is what every row shares (use case, version id, version, time, latency, source);
-    each row is (inputs, output, summary, output value, output label). The ids are consecutive:
+    each row is (inputs, output, summary, output value, output label, probability). The ids are consecutive:
     the first INSERT takes SQLite's write lock, so no other writer can interleave until our
     commit, and rowids grow by one from the largest.
     """
     usecase, version_id, version, now, latency_ms, source = fixed
     stamp = now.isoformat(" ", "microseconds")  # as SQLAlchemy's SQLite DateTime stores it
     params = [(usecase, version_id, version, stamp, json_text(inputs), json_text(output),
-               summary, latency_ms, source, value, label)
-              for inputs, output, summary, value, label in rows]
+               summary, latency_ms, source, value, label, probability)
+              for inputs, output, summary, value, label, probability in rows]
     if db.session.registry.has() and db.session().in_transaction():
         # The session may hold SQLite's write lock (a second connection would wait for it) or
         # a read snapshot the caller expects to move on: write through it and commit it.

@@ -56,12 +56,12 @@ def test_a_failed_statement_stores_none_of_the_batch(app):
     with app.app_context():
         version = versions.production_version(name)
         good = (name, version.id, version.version, "2026-11-23 10:00:00.000000", "{}", "1.0",
-                "a row", 1.0, "batch", 1.0, None)
+                "a row", 1.0, "batch", 1.0, None, None)
         bad = (None,) + good[1:]  # usecase may not be null
         db.session.remove()
         own = own_connection(db.engine)
         before = own.connection.getlimit(LIMIT)
-        own.connection.setlimit(LIMIT, 3 * 11)
+        own.connection.setlimit(LIMIT, 3 * len(good))
         try:
             with pytest.raises(sqlite3.IntegrityError):
                 insert_own(own, [good] * 6 + [bad])  # the third statement fails
