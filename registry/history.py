@@ -69,6 +69,11 @@ class HistoryFilter:
             raise FilterError(errors)
         return cls(**values)
 
+    @classmethod
+    def window(cls, args: Mapping[str, str]) -> "HistoryFilter":
+        """Only the days (`since`, `until`): the window of a live figure."""
+        return cls.from_args({key: args.get(key, "") for key in ("since", "until")}, set())
+
     def to_args(self) -> dict[str, str]:
         """The filters as query parameters (for links to the next page, the CSV, the chart)."""
         return {f.name: str(getattr(self, f.name)) for f in dc_fields(self)
@@ -91,7 +96,7 @@ class HistoryFilter:
             # A probe of the partial unique index on current outcomes for each row walked. Its
             # own alias, for queries that also join the outcomes (the export).
             found = aliased(Outcome)
-            current = sa.select(found.id).where(_current_outcome(found)).correlate_except(found)
+            current = sa.select(found.id).where(current_outcome(found)).correlate_except(found)
             if self.outcome == "missing":
                 query = query.where(~current.exists())
             elif self.outcome == "recorded":
@@ -102,7 +107,7 @@ class HistoryFilter:
         return query
 
 
-def _current_outcome(outcome: Any = Outcome) -> sa.ColumnElement[bool]:
+def current_outcome(outcome: Any = Outcome) -> sa.ColumnElement[bool]:
     """Joins a prediction to its current outcome: the one no correction has replaced."""
     return sa.and_(outcome.prediction_id == Prediction.id, outcome.replaced_at.is_(None))
 
@@ -264,7 +269,7 @@ def csv_line(row: Any) -> str:
 
 def with_current_outcome() -> sa.Join:
     """Predictions, each with its current outcome's columns (NULL when it has none)."""
-    return sa.outerjoin(Prediction, Outcome, _current_outcome())
+    return sa.outerjoin(Prediction, Outcome, current_outcome())
 
 
 def outcome_text(stored: str | None) -> str:

@@ -3,6 +3,7 @@ use case's examples by the benchmark's workload, each with a diagnosis."""
 from __future__ import annotations
 
 import csv
+import math
 import io
 
 from bench import workload
@@ -39,3 +40,27 @@ def as_csv(rows: list[dict], columns=COLUMNS, delimiter=",") -> bytes:
                          ("true" if row[c] is True else "false" if row[c] is False else row[c])
                          for c in columns])
     return out.getvalue().encode()
+
+
+def held_out_patients(app) -> tuple[list[dict], list[str]]:
+    """The built-in data's held-out patients as inputs a visitor would send, and each one's
+    diagnosis: the rows the production version's recorded metrics were measured on."""
+    with app.app_context():
+        usecase = app.extensions["modelhub.usecases"][NAME]
+        test = usecase.load_data().test
+    names = [f.name for f in usecase.fields]
+    patients, truth = [], []
+    for record in test.to_dict("records"):
+        row = {}
+        for name in names:
+            value = record[name]
+            if isinstance(value, float) and math.isnan(value):
+                value = None
+            elif name in ("fbs", "exang"):
+                value = bool(value)
+            elif isinstance(value, float) and value.is_integer() and name != "oldpeak":
+                value = int(value)
+            row[name] = value
+        patients.append(row)
+        truth.append("disease" if record["disease"] else "no disease")
+    return patients, truth

@@ -122,6 +122,13 @@ class UseCase:
         otherwise (a movie the user then rated)."""
         return self.target
 
+    @property
+    def positive_class(self) -> str | None:
+        """With two classes, the one precision and recall are about (live metrics): by default
+        the outcome's first choice. None for other tasks."""
+        choices = getattr(self.outcome_field, "choices", None)
+        return choices[0][0] if choices and len(choices) == 2 else None
+
     def check_labelled(self, values: dict[str, Any], target: Any) -> dict[str, str]:
         """Errors in one labelled row that its fields alone cannot see (e.g. an unknown movie):
         column -> reason; empty when the row is fine."""

@@ -15,6 +15,7 @@ def require_admin() -> None:
 
 def init_app(app: Flask) -> None:
     # Importing the modules registers their views on bp.
-    from portal.admin import datasets, routes, tables, training, uploads, users  # noqa: F401
+    from portal.admin import (datasets, monitoring, routes, tables, training,  # noqa: F401
+                              uploads, users)
 
     app.register_blueprint(bp, url_prefix="/admin")

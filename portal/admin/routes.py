@@ -10,6 +10,7 @@ from portal.admin.forms import BUILT_IN, CompareForm, ReasonForm, TrainForm
 from portal.admin.lineage import data_comparison
 from registry import datasets, jobs, outcomes, table_usecases, versions
 from registry.models import DatasetVersion, ModelVersion
+from registry.monitoring import live
 from usecases import UnknownUseCase, all_usecases, get_usecase
 from usecases.base import UseCase
 
@@ -35,8 +36,9 @@ def render_usecase(usecase: UseCase, rollback_form: ReasonForm | None = None,
                    train_form: TrainForm | None = None):
     """One use case's versions, audit trail and recent jobs (also re-shown after a bad rollback
     or a refused training)."""
-    return render_template("admin/usecase.html", usecase=usecase,
-                           versions=versions.list_versions(usecase.name),
+    rows = versions.list_versions(usecase.name)
+    return render_template("admin/usecase.html", usecase=usecase, versions=rows,
+                           live_figures=live.summaries(usecase, rows),
                            promotions=versions.promotions(usecase.name),
                            jobs=jobs.recent_jobs(usecase.name, limit=5),
                            rollback_form=rollback_form or ReasonForm(formdata=None),

@@ -84,6 +84,9 @@ def paths(usecases: dict, max_batch: int) -> dict[str, Any]:
             "model_versions", "List a use case's versions", "VersionList", [name], ["404"])},
         "/usecases/{name}/versions/{number}": {"get": _op(
             "model_version", "Describe one version", "ModelVersion", [name, number], ["404"])},
+        "/usecases/{name}/versions/{number}/live": {"get": _op(
+            "live_metrics", "A version's live metrics from recorded outcomes, in total and "
+            "per day", "LiveMetrics", [name, number, *_window_params()], ["404", "422"])},
         "/usecases/{name}/versions/{number}/promote": {"post": _op(
             "promote", "Make a version the production one", "Promotion", [name, number],
             ["404", "409", *JSON_BODY], body=schemas.ref("Reason"))},
@@ -269,14 +272,18 @@ def _query(name: str, description: str, schema: dict) -> dict[str, Any]:
             "schema": schema}
 
 
+def _window_params() -> list[dict[str, Any]]:
+    return [_query("since", "From this UTC day on.", {"type": "string", "format": "date"}),
+            _query("until", "Up to this UTC day, included.", {"type": "string",
+                                                              "format": "date"})]
+
+
 def _history_params(usecases: dict, *, page: bool) -> list[dict[str, Any]]:
     params = [_query("usecase", "Only this use case.", _names(usecases)),
               _query("version", "Only this model version.", {"type": "integer", "minimum": 0}),
               _query("source", "Only predictions made here.", {"type": "string",
                                                                "enum": list(SOURCES)}),
-              _query("since", "From this UTC day on.", {"type": "string", "format": "date"}),
-              _query("until", "Up to this UTC day, included.", {"type": "string",
-                                                                "format": "date"}),
+              *_window_params(),
               _query("outcome", "recorded or missing (a current outcome or none), or a value "
                      "of the use case's target when it is a choice.", {"type": "string"})]
     if page:

@@ -198,6 +198,33 @@ SCHEMAS: dict[str, Any] = {
         "source": {"type": "string", "enum": list(SOURCES)}, "inputs": {"type": "object"},
         "output": {}, "summary": STRING, "latency_ms": NUMBER,
         "outcome": {"description": "The current recorded outcome, or null."}}),
+    "LiveFigure": obj({
+        "value": nullable(NUMBER) | {"description": "null when the labelled predictions "
+                                                    "cannot give it (none, or one class)."},
+        "count": INTEGER | {"description": "The labelled predictions it rests on."},
+        "low": nullable(NUMBER) | {"description": "The 95% interval's lower end."},
+        "high": nullable(NUMBER) | {"description": "The 95% interval's upper end."}}),
+    "LiveMetrics": obj({
+        "usecase": STRING, "version": INTEGER, "task": {"type": "string", "enum": list(TASKS)},
+        "count": INTEGER | {"description": "Predictions of this version with a current "
+                                           "outcome, in the window."},
+        "primary_metric": nullable(STRING), "higher_is_better": BOOLEAN,
+        "window": obj({"since": nullable(STRING), "until": nullable(STRING)}),
+        "metrics": {"type": "object", "additionalProperties": ref("LiveFigure"),
+                    "description": "Classification: accuracy, precision, recall and roc_auc "
+                                   "(two classes) or balanced_accuracy and precision_macro; "
+                                   "regression: mae, rmse, r2; recommendation: hit_rate."},
+        "calibration": {"type": "array", "items": obj({
+            "from": NUMBER, "to": NUMBER, "count": INTEGER, "predicted": NUMBER,
+            "observed": NUMBER, "low": NUMBER, "high": NUMBER})},
+        "calibration_of": nullable(STRING) | {
+            "description": "The class whose probability is binned; null: the chosen class's "
+                           "probability against how often it was right."},
+        "days": {"type": "array", "items": obj({
+            "day": {"type": "string", "format": "date"}, "count": INTEGER,
+            "metrics": {"type": "object", "additionalProperties": ref("LiveFigure")}})},
+        "offline": NUMBERS | {"description": "The same metrics measured on held-out rows when "
+                                             "the version was trained."}}),
     "History": obj({"predictions": {"type": "array", "items": ref("StoredPrediction")},
                     "next": nullable(INTEGER) | {"description": "Pass as `before` for the next "
                                                  "(older) page; null on the last page."}}),

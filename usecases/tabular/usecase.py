@@ -104,6 +104,11 @@ class TabularUseCase(UseCase):
                                        stratify=stratify)
         return Dataset(train.reset_index(drop=True), test.reset_index(drop=True), source)
 
+    @property
+    def positive_class(self) -> str | None:
+        """The class whose probability the held-out ROC AUC ranks by (see model.measured)."""
+        return self.classes[1] if len(self.classes) == 2 else None
+
     def labelled_frame(self, rows: list[dict[str, Any]], targets: list[Any]) -> pd.DataFrame:
         frame = table_model.to_frame(self.fields, rows)
         frame[self.target.name] = (np.array(targets, dtype=float) if self.task == "regression"
