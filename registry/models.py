@@ -72,6 +72,21 @@ class ModelVersion(db.Model):
                 "input_schema": self.input_schema}
 
 
+class ReferenceProfile(db.Model):
+    """What a version's training inputs looked like, field by field (registry/monitoring/
+    profiles.py): live inputs are compared with it to see drift. Kept apart from the version's
+    row, which every listing reads, because it holds samples of values."""
+
+    __tablename__ = "reference_profiles"
+
+    model_version_id: Mapped[int] = mapped_column(sa.ForeignKey("model_versions.id"),
+                                                  primary_key=True)
+    profile: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    model_version: Mapped[ModelVersion] = db.relationship()
+
+
 class DatasetVersion(db.Model):
     """One version of a use case's labelled data: its rows live in the artifact store.
 

@@ -11,7 +11,7 @@ from flask import current_app
 
 from registry.artifacts import ArtifactStore, open_store
 from registry.database import db, utcnow
-from registry.models import ModelVersion, Promotion
+from registry.models import ModelVersion, Promotion, ReferenceProfile
 
 # Libraries whose versions decide whether an artifact loads and predicts the same way.
 TRACKED_LIBRARIES = ("scikit-learn", "numpy", "pandas", "scipy", "joblib", "nltk")
@@ -57,8 +57,10 @@ def register_version(usecase: str, model: Any, *, trained_by: str, params: dict[
                      metrics: dict[str, float], leaderboard: list[dict[str, Any]],
                      data_fingerprint: str, train_rows: int, test_rows: int,
                      training_seconds: float, dataset_version_id: int | None = None,
-                     input_schema: list[dict[str, Any]] | None = None) -> ModelVersion:
-    """Store a trained model as the next version of its use case, in stage 'candidate'."""
+                     input_schema: list[dict[str, Any]] | None = None,
+                     reference: dict[str, Any] | None = None) -> ModelVersion:
+    """Store a trained model as the next version of its use case, in stage 'candidate', with
+    the reference profile of its training inputs when given."""
     store = artifact_store()
     # Saved once: the key names the content, not the version number, so it does not change
     # when another trainer takes our number and we try the next one.
@@ -75,6 +77,8 @@ def register_version(usecase: str, model: Any, *, trained_by: str, params: dict[
                            artifact_sha256=artifact.sha256,
                            dataset_version_id=dataset_version_id, input_schema=input_schema)
         db.session.add(row)
+        if reference is not None:
+            db.session.add(ReferenceProfile(model_version=row, profile=reference))
         try:
             db.session.commit()
             return row

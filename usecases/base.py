@@ -149,6 +149,12 @@ class UseCase:
         """The held-out metrics of a trained model on labelled rows in the trainer's columns."""
         raise NotImplementedError
 
+    def reference_inputs(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Training rows (in the trainer's columns) as inputs, one column per field they give:
+        what live inputs are compared with to see drift. By default the columns named like
+        fields."""
+        return frame[[f.name for f in self.fields if f.name in frame.columns]]
+
     def check_inputs(self, model: Any, values: dict[str, Any]) -> dict[str, str]:
         """Errors that need the trained model to detect (e.g. an unknown movie id).
 

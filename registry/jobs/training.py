@@ -17,6 +17,7 @@ from registry import datasets, versions
 from registry.datasets import combine
 from registry.database import db, unavailable, utcnow
 from registry.models import TrainingJob
+from registry.monitoring import profiles
 from usecases import get_usecase
 
 LOG_CHARS = 20_000  # the log keeps its last lines up to this size
@@ -72,7 +73,8 @@ def run(job_id: int) -> TrainingJob:
             data_fingerprint=data.fingerprint, train_rows=len(data.train),
             test_rows=len(data.test), training_seconds=seconds,
             dataset_version_id=chosen.version.id,
-            input_schema=[field.describe() for field in usecase.fields])
+            input_schema=[field.describe() for field in usecase.fields],
+            reference=profiles.build(usecase.fields, usecase.reference_inputs(data.train)))
         if job.promote:
             versions.promote(job.usecase, row.version, actor=job.requested_by,
                              reason="trained and promoted on request")

@@ -61,6 +61,12 @@ class Recommendation(UseCase):
     def evaluate(self, model: Any, frame: pd.DataFrame) -> dict[str, float]:
         return evaluation.held_out_metrics(model, frame)
 
+    def reference_inputs(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Each training user's liked movies (rated 4 or more), as a visitor picks them."""
+        liked = frame[frame["rating"] >= movie_data.RELEVANT]
+        lists = liked.groupby("user_id")["movie_id"].agg(lambda ids: [int(i) for i in ids])
+        return pd.DataFrame({"movies": lists.tolist()})
+
     def load_data(self) -> Dataset:
         return movie_data.load()
 
