@@ -28,6 +28,9 @@ DEFAULTS = {
     "TABLE_MAX_BYTES": 20 * 1024 * 1024,
     "TABLE_MAX_ROWS": 200_000,
     "TABLE_MAX_COLUMNS": 200,
+    # /metrics's input drift gauges: measured on each use case's latest predictions at most
+    # this often per process (a scrape reads them from memory in between).
+    "DRIFT_METRICS_SECONDS": 300.0,
     # Session cookies: never readable by scripts, not sent on cross-site requests.
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

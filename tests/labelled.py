@@ -64,3 +64,14 @@ def held_out_patients(app) -> tuple[list[dict], list[str]]:
         patients.append(row)
         truth.append("disease" if record["disease"] else "no disease")
     return patients, truth
+
+
+def predict_held_out_then_older(app) -> int:
+    """Predict for the held-out patients, then for the same patients twenty years older;
+    return how many patients (each is predicted twice)."""
+    patients, _ = held_out_patients(app)
+    with app.app_context():
+        serving.predict(NAME, patients, source="api")
+        serving.predict(NAME, [p | {"age": min(p["age"] + 20, 100)} for p in patients],
+                        source="api")
+    return len(patients)

@@ -22,6 +22,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from registry import health, serving, versions
 from registry.database import db
+from registry.monitoring import inputs
+from usecases import all_usecases
 
 # Label values must stay few: any other method a client invents is counted as "other".
 METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
@@ -40,6 +42,8 @@ class Metrics:
     production_seen: dict[str, int] = field(default_factory=dict)
     # The histogram's child per (endpoint, method, status): labels() checks and locks each time.
     children: dict[tuple[str, str, int], Any] = field(default_factory=dict)
+    # The latest drift report of each use case and when it was measured (monotonic seconds).
+    drift: dict[str, tuple[float, dict[str, Any] | None]] = field(default_factory=dict)
 
     def observe_request(self, response: Response) -> Response:
         """Record the time since the request came in (an after_request hook)."""
@@ -79,6 +83,7 @@ def init_app(app: Flask) -> None:
               "artifact.", ("usecase", "version"), registry=registry,
               multiprocess_mode="mostrecent"))
     registry.register(RegistryCollector())
+    registry.register(DriftCollector())
     app.extensions["modelhub.metrics"] = metrics
     app.wsgi_app = StartTimes(app.wsgi_app)  # type: ignore[method-assign]
     app.after_request(metrics.observe_request)
@@ -120,6 +125,7 @@ def exposition() -> tuple[bytes, str]:
         registry = CollectorRegistry()
         MultiProcessCollector(registry)
         registry.register(RegistryCollector())
+        registry.register(DriftCollector())
     else:
         registry = current().registry
     return generate_latest(registry), CONTENT_TYPE_LATEST
@@ -155,3 +161,64 @@ class RegistryCollector:
                                     labels=["usecase", "version", "source"]),
                 GaugeMetricFamily("modelhub_database_up",
                                   "1 when the registry database answered this scrape."))
+
+
+class DriftCollector:
+    """Each use case's input drift on its latest predictions, per field, against the
+    production version's training inputs: measured at most every DRIFT_METRICS_SECONDS per
+    process, so a scrape costs a read of memory in between."""
+
+    def describe(self) -> list[Metric]:
+        return list(self._families())
+
+    def collect(self) -> Iterator[Metric]:
+        statistic, drifting, usecase_drifting = self._families()
+        for name, found in self.reports().items():
+            if found is None:
+                continue
+            for row in found["fields"]:
+                if row["test"] is None:
+                    continue
+                labels = [name, row["field"], row["feature"] or "", row["test"]]
+                statistic.add_metric(labels, row["statistic"])
+                drifting.add_metric(labels, float(row["drifting"]))
+            usecase_drifting.add_metric([name], float(found["drifting"]))
+        yield from (statistic, drifting, usecase_drifting)
+
+    @staticmethod
+    def reports() -> dict[str, dict[str, Any] | None]:
+        cached = current().drift
+        ttl = float(current_app.config["DRIFT_METRICS_SECONDS"])
+        now = time.monotonic()
+        out = {}
+        for name, usecase in all_usecases().items():
+            measured = cached.get(name)
+            if measured is None or now - measured[0] >= ttl:
+                measured = cached[name] = (now, _measure(usecase))
+            out[name] = measured[1]
+        return out
+
+    @staticmethod
+    def _families() -> tuple[GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily]:
+        labels = ["usecase", "field", "feature", "test"]
+        return (GaugeMetricFamily("modelhub_input_drift_statistic",
+                                  "Each input field's drift test statistic on the latest "
+                                  "predictions (p-value tests: the statistic; distances: the "
+                                  "distance).", labels=labels),
+                GaugeMetricFamily("modelhub_input_drifting",
+                                  "1 when an input field's latest values drift from the "
+                                  "training inputs.", labels=labels),
+                GaugeMetricFamily("modelhub_usecase_drifting",
+                                  "1 when half a use case's input fields or more drift.",
+                                  labels=["usecase"]))
+
+
+def _measure(usecase: Any) -> dict[str, Any] | None:
+    """The drift report of a use case's latest predictions; None when it cannot be measured
+    (nothing in production, no reference, the database away)."""
+    try:
+        row = versions.production_version(usecase.name)
+        return inputs.report(usecase, row) if row is not None else None
+    except (inputs.NoReference, SQLAlchemyError, versions.RegistryError):
+        db.session.rollback()
+        return None

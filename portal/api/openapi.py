@@ -11,6 +11,7 @@ from portal.api.errors import PREFIX
 from registry.history import MAX_PAGE_SIZE, PAGE_SIZE
 from registry import serving, versions
 from registry.models import SOURCES
+from registry.monitoring.inputs import DEFAULT_LAST, MAX_LAST
 from usecases import all_usecases
 from usecases.base import UseCase
 
@@ -87,6 +88,9 @@ def paths(usecases: dict, max_batch: int) -> dict[str, Any]:
         "/usecases/{name}/versions/{number}/live": {"get": _op(
             "live_metrics", "A version's live metrics from recorded outcomes, in total and "
             "per day", "LiveMetrics", [name, number, *_window_params()], ["404", "422"])},
+        "/usecases/{name}/drift": {"get": _op(
+            "input_drift", "Drift of the latest live inputs from the training inputs, field by "
+            "field", "Drift", [name, *_drift_params()], ["404", "409", "422"])},
         "/usecases/{name}/versions/{number}/promote": {"post": _op(
             "promote", "Make a version the production one", "Promotion", [name, number],
             ["404", "409", *JSON_BODY], body=schemas.ref("Reason"))},
@@ -276,6 +280,15 @@ def _window_params() -> list[dict[str, Any]]:
     return [_query("since", "From this UTC day on.", {"type": "string", "format": "date"}),
             _query("until", "Up to this UTC day, included.", {"type": "string",
                                                               "format": "date"})]
+
+
+def _drift_params() -> list[dict[str, Any]]:
+    return [_query("last", "The latest this many predictions (within the days, when given).",
+                   {"type": "integer", "minimum": 1, "maximum": MAX_LAST,
+                    "default": DEFAULT_LAST}),
+            *_window_params(),
+            _query("version", "Compare with this version's training inputs (default: "
+                   "production's).", {"type": "integer", "minimum": 1})]
 
 
 def _history_params(usecases: dict, *, page: bool) -> list[dict[str, Any]]:

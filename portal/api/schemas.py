@@ -225,6 +225,33 @@ SCHEMAS: dict[str, Any] = {
             "metrics": {"type": "object", "additionalProperties": ref("LiveFigure")}})},
         "offline": NUMBERS | {"description": "The same metrics measured on held-out rows when "
                                              "the version was trained."}}),
+    "DriftField": obj({
+        "field": STRING, "label": STRING,
+        "feature": nullable(STRING) | {"description": "What of the field is compared: null for "
+                                                     "the value itself; length or coverage "
+                                                     "(text), popularity (item lists)."},
+        "kind": {"type": "string", "enum": ["number", "choice", "text", "items"]},
+        "test": nullable({"type": "string", "enum": ["ks", "wasserstein", "chi_square",
+                                                     "jensen_shannon"]}) | {
+            "description": "null when the window has no value of the field."},
+        "statistic": nullable(NUMBER), "p_value": nullable(NUMBER),
+        "threshold": nullable(NUMBER) | {"description": "p-value below it (ks, chi_square), "
+                                                       "or distance at or above it, drifts."},
+        "psi": nullable(NUMBER) | {"description": "Population stability index."},
+        "drifting": BOOLEAN, "reference_count": INTEGER, "live_count": INTEGER,
+        "missing": nullable(obj({"reference": NUMBER, "live": nullable(NUMBER)})),
+        "bins": {"type": "array", "items": obj({"label": STRING, "reference": NUMBER,
+                                                 "live": NUMBER}),
+                 "description": "Both distributions: the share of each in each bin."}}),
+    "Drift": obj({
+        "usecase": STRING, "version": INTEGER | {"description": "Whose training inputs are "
+                                                               "the reference."},
+        "reference_rows": INTEGER,
+        "window": obj({"last": INTEGER, "since": nullable(STRING), "until": nullable(STRING),
+                       "predictions": INTEGER, "from": nullable(TIME), "to": nullable(TIME)}),
+        "drifting": BOOLEAN | {"description": "Half the fields tested or more drift."},
+        "fields_tested": INTEGER, "fields_drifting": INTEGER,
+        "fields": {"type": "array", "items": ref("DriftField")}}),
     "History": obj({"predictions": {"type": "array", "items": ref("StoredPrediction")},
                     "next": nullable(INTEGER) | {"description": "Pass as `before` for the next "
                                                  "(older) page; null on the last page."}}),

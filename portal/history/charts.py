@@ -25,7 +25,8 @@ class Bar:
     height: float
     label: str  # the category in full (the axis shows it shortened)
     tooltip: str  # the SVG <title>: what a pointer over the bar reveals
-    value: int
+    value: int | str
+    kind: str = ""  # a class for its colour, when bars of several series share a chart
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class BarChart:
     bars: list[Bar] = field(default_factory=list)
     y_ticks: list[Tick] = field(default_factory=list)
     x_ticks: list[Tick] = field(default_factory=list)
+    legend: list[tuple[str, str]] = field(default_factory=list)  # (class, series name)
     width: int = WIDTH
     height: int = HEIGHT
     left: int = LEFT
@@ -116,3 +118,32 @@ def label_chart(shares: list[tuple[str, int]]) -> BarChart:
     total = sum(count for _, count in shares) or 1
     tips = [f"{label}: {count} ({count / total:.0%})" for label, count in shares]
     return bar_chart("Predicted labels and top items", "Label", "Predictions", shares, tips)
+
+
+def paired_chart(title: str, x_title: str, bins: list[dict], series: tuple[str, str] = (
+        "Training", "Live")) -> BarChart:
+    """Two distributions side by side: per bin, the share of each (bins' `reference` and
+    `live`), on one axis from 0 to the largest share."""
+    chart = BarChart(title, x_title, "Share")
+    chart.legend = [("reference", series[0]), ("live", series[1])]
+    if not bins:
+        return chart
+    top = max(max(b["reference"], b["live"]) for b in bins) or 1.0
+    plot_height = chart.bottom - chart.top
+    slot = (chart.right - chart.left) / len(bins)
+    width = min(max(slot * 0.4, 1.0), MAX_BAR_WIDTH / 2)
+    every = math.ceil(len(bins) / MAX_LABELS)
+    for i, b in enumerate(bins):
+        middle = chart.left + (i + 0.5) * slot
+        for offset, kind, name in ((-width, "reference", series[0]), (0.0, "live", series[1])):
+            height = plot_height * b[kind] / top
+            chart.bars.append(Bar(round(middle + offset, 2), round(chart.bottom - height, 2),
+                                  round(width, 2), round(height, 2), b["label"],
+                                  f"{b['label']}: {b[kind]:.1%} of {name.lower()} inputs",
+                                  f"{b[kind]:.1%}", kind))
+        if i % every == 0:
+            chart.x_ticks.append(Tick(round(middle, 2), shorten(b["label"])))
+    for value in (0, top / 2, top):
+        chart.y_ticks.append(Tick(round(chart.bottom - plot_height * value / top, 2),
+                                  f"{value:.0%}"))
+    return chart

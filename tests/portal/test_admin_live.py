@@ -1,5 +1,6 @@
-"""The live metrics an admin reads: beside each version on the use case's page, and a page per
-version with every figure, its interval and count, calibration and the days."""
+"""The live evidence an admin reads: live metrics beside each version on the use case's page, a
+page per version with every figure, its interval and count, calibration and the days; and the
+input drift page."""
 from __future__ import annotations
 
 import re
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 from registry import outcomes, serving
 from registry.database import db, utcnow
 from registry.models import Prediction
-from tests.labelled import new_patients
+from tests.labelled import new_patients, predict_held_out_then_older
 
 NAME = "heart-disease"
 
@@ -66,3 +67,18 @@ def test_bad_days_are_named_and_unknown_versions_are_not_found(as_admin, app):
     assert "must be a date like 2026-01-31" in answer.get_data(as_text=True)
     assert as_admin.get(f"/admin/models/{NAME}/versions/99/live").status_code == 404
     assert as_admin.get("/admin/models/nothing/versions/1/live").status_code == 404
+
+
+def test_the_page_shows_each_fields_status_and_both_distributions(as_admin, app):
+    older_patients = predict_held_out_then_older(app)
+    answer = as_admin.get(f"/admin/models/{NAME}/drift?last={older_patients}")
+    assert answer.status_code == 200
+    page = answer.get_data(as_text=True)
+    row = re.search(r'<tr id="field-age" class="drifting">(.*?)</tr>', page, re.S).group(1)
+    assert "drifting" in row and "Kolmogorov-Smirnov" in row
+    assert '<tr id="field-sex" class="">' in page
+    assert "Not drifting: 1 of 13 fields differ" in page
+    assert page.count('<figure class="chart">') == 13
+    assert 'class="bar reference"' in page and 'class="bar live"' in page
+    bad = as_admin.get(f"/admin/models/{NAME}/drift?last=lots")
+    assert bad.status_code == 422 and "must be a whole number" in bad.get_data(as_text=True)
