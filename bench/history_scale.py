@@ -63,21 +63,25 @@ def prepare(source: Path, folder: Path) -> tuple[Path, dict[str, list[tuple[int,
     shutil.copytree(source, folder)
     database = folder / "modelhub.db"
     with closing(sqlite3.connect(database)) as connection, connection:
-        connection.execute("DELETE FROM predictions")
+        # What refers to predictions goes first (the challenger's, the outcomes).
+        for table in ("challenger_predictions", "outcomes", "predictions"):
+            connection.execute(f"DELETE FROM {table}")  # nosec B608  (constant names)
         names = [row[1] for row in connection.execute("PRAGMA table_info(model_versions)")]
         pairs = add_versions(connection, names)
     return database, pairs
 
 
 def add_versions(connection: Any, names: list[str]) -> dict[str, list[tuple[int, int]]]:
-    """Copies of each production version as older, archived ones (VERSIONS in all), through a
-    DB-API connection of either database; per use case, its (version id, version) pairs."""
+    """Copies of each production version as archived ones (numbered after the use case's last
+    version; VERSIONS - 1 of them), through a DB-API connection of either database; per use
+    case, its (version id, version) pairs."""
     copied = [n for n in names if n not in ("id", "version", "stage")]
-    for step in range(1, VERSIONS):
+    for _ in range(1, VERSIONS):
         connection.execute(
             f"INSERT INTO model_versions (version, stage, {', '.join(copied)}) "  # nosec B608
-            f"SELECT version + {step}, 'archived', {', '.join(copied)} FROM model_versions "
-            "WHERE stage = 'production'")
+            "SELECT (SELECT MAX(v.version) FROM model_versions v WHERE v.usecase = "
+            f"model_versions.usecase) + 1, 'archived', {', '.join(copied)} "
+            "FROM model_versions WHERE stage = 'production'")
     pairs: dict[str, list[tuple[int, int]]] = {}
     for usecase, version_id, version in connection.execute(
             "SELECT usecase, id, version FROM model_versions ORDER BY usecase, version"):

@@ -117,12 +117,14 @@ def _figures(section: str, label: str, runs: list[load.LoadRun], key: str,
 
 
 def singles(portal: str, bare: str, name: str, payload: bytes, plan: Plan, folder: Path,
-            database: Counter) -> tuple[list[Figure], list[Stored], dict[int, list[load.LoadRun]]]:
+            database: Counter, variant: str = ""
+            ) -> tuple[list[Figure], list[Stored], dict[int, list[load.LoadRun]]]:
     """Single predictions of one use case at each concurrency, with the storage check.
 
     Each run is paired with a run of the bare endpoint (`bare`) just before it, with the same
     body and connections: a machine whose other load drifts during the benchmark shifts both
-    alike, so their ratio holds. Returns the bare runs too, by concurrency.
+    alike, so their ratio holds. Returns the bare runs too, by concurrency. A `variant` (e.g.
+    "challenger") names a second measurement of the same use case in another set-up.
     """
     url, bare_url = predict_url(portal, name), predict_url(bare, name)
     warm_up(url, payload)
@@ -147,8 +149,9 @@ def singles(portal: str, bare: str, name: str, payload: bytes, plan: Plan, folde
                 + ("" if check.ok else " (MISMATCH)"))
         baseline = {f.key.rsplit(":", 1)[1]: f
                     for f in _figures(LIMIT, "paired bare", paired, "bare", None)}
-        figures += _figures(SINGLE, f"{name}, {connections} conn", runs,
-                            f"http:{name}:{connections}", baseline, note)
+        label = f"{name}, {connections} conn" + (f", {variant}" if variant else "")
+        key = f"http:{name}:{connections}" + (f":{variant.split()[0]}" if variant else "")
+        figures += _figures(SINGLE, label, runs, key, baseline, note)
         bare_runs[connections] = paired
     return figures, checks, bare_runs
 

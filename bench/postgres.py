@@ -120,7 +120,7 @@ def load(dsn: str, count: int, pool, versions, seed: int = 0) -> float:
     """Replace the stored predictions with `count` made-up ones through COPY; rows per second."""
     began = time.perf_counter()
     with psycopg.connect(dsn) as connection:
-        connection.execute("TRUNCATE outcomes, predictions")
+        connection.execute("TRUNCATE challenger_predictions, outcomes, predictions")
         with connection.cursor().copy(
                 f"COPY predictions ({', '.join(history_scale.COLUMNS)}) FROM STDIN") as copy:
             for row in history_scale.rows(count, pool, versions, seed):

@@ -173,6 +173,10 @@ def over_the_wire(app, env: dict[str, str], folder: Path, mode: Mode, names: lis
             stored += checks
             for connections, runs in paired.items():
                 bare_runs.setdefault(connections, []).extend(runs)
+        first = names[0]
+        step(f"single predictions with a challenger scoring all of them: {first}")
+        figures += with_challenger(app, portal, bare, first, bodies[first], mode, folder,
+                                   database)
         for name in names:
             step(f"batches over HTTP: {name}")
             found, checks = http_load.batches(portal, name, batch_inputs[name],
@@ -180,6 +184,33 @@ def over_the_wire(app, env: dict[str, str], folder: Path, mode: Mode, names: lis
             batch_figures += found
             stored += checks
     return http_load.bare_endpoint(bare_runs) + figures + batch_figures, stored
+
+
+def with_challenger(app, portal: str, bare: str, name: str, payload: bytes, mode: Mode,
+                    folder: Path, database) -> list[report.Figure]:
+    """Single predictions again while a copy of production, named challenger at a share of 1,
+    also scores every one (after each answer): the challenger's cost to clients."""
+    from registry import serving, versions
+    from registry.monitoring import challenger
+
+    with app.app_context():
+        row = versions.production_version(name)
+        _, model = serving.production_model(name)
+        copy = versions.register_version(
+            name, model, trained_by="benchmark", params=row.params, metrics=row.metrics,
+            leaderboard=row.leaderboard, data_fingerprint=row.data_fingerprint,
+            train_rows=row.train_rows, test_rows=row.test_rows, training_seconds=0.0)
+        challenger.name(name, copy.version, 1.0, "benchmark")
+    # Each worker looks its use case's challenger up at most every MODEL_CACHE_SECONDS.
+    time.sleep(float(app.config["MODEL_CACHE_SECONDS"]) + 0.5)
+    try:
+        found, _, _ = http_load.singles(portal, bare, name, payload, mode.http, folder,
+                                        database, variant="challenger at 100%")
+    finally:
+        with app.app_context():
+            challenger.end(name)
+        time.sleep(float(app.config["MODEL_CACHE_SECONDS"]) + 0.5)
+    return found
 
 
 def on_postgres(app, instance: Path, folder: Path, mode: Mode, name: str

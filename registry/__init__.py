@@ -15,6 +15,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 def init_app(app: Flask) -> None:
     """Bind the database, migrations, model cache and CLI commands to an app."""
     from registry import cli, jobs, models  # noqa: F401  (models: tables known to Alembic)
+    from registry.monitoring.challenger import Shadow
     from registry.serving import ModelCache
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = (
@@ -24,5 +25,6 @@ def init_app(app: Flask) -> None:
     app.teardown_appcontext(close_session)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     app.extensions["modelhub.models"] = ModelCache(app)
+    app.extensions["modelhub.shadow"] = Shadow(app)
     jobs.init_app(app)
     cli.init_app(app)

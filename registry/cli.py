@@ -320,11 +320,19 @@ def list_versions(usecase: str) -> None:
 @click.argument("usecase")
 @click.argument("version", type=int)
 @click.option("--reason", default="", help="Why, for the audit trail.")
-def promote(usecase: str, version: int, reason: str) -> None:
-    """Make VERSION of USECASE the production version."""
+@click.option("--against-policy", is_flag=True,
+              help="Promote although the promotion policy is not met (needs --reason).")
+def promote(usecase: str, version: int, reason: str, against_policy: bool) -> None:
+    """Make VERSION of USECASE the production version (through its promotion policy)."""
+    from registry.monitoring import gate
+
     _check_usecase(usecase)
     try:
-        versions.promote(usecase, version, actor=_actor(), reason=reason)
+        gate.promote(get_usecase(usecase), version, actor=_actor(), reason=reason,
+                     override=against_policy)
+    except gate.GateClosed as exc:
+        raise click.ClickException(f"{exc} (--against-policy promotes anyway, with --reason)"
+                                   ) from None
     except versions.RegistryError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{usecase}: version {version} is now in production")

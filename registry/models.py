@@ -194,6 +194,10 @@ class Promotion(db.Model):
     actor: Mapped[str] = mapped_column(sa.String(80))
     reason: Mapped[str] = mapped_column(sa.String(500), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Promoted although the use case's promotion policy was not met (with a reason), and the
+    # gate's verdict at that moment (none where no policy was set).
+    against_policy: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    gate: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
 
     from_version: Mapped[ModelVersion | None] = db.relationship(foreign_keys=[from_version_id])
     to_version: Mapped[ModelVersion] = db.relationship(foreign_keys=[to_version_id])
@@ -234,6 +238,64 @@ class Prediction(db.Model):
     probability: Mapped[float | None]
     latency_ms: Mapped[float]
     source: Mapped[str] = mapped_column(sa.String(8))
+
+
+class PromotionPolicy(db.Model):
+    """What a use case's candidate must show on live traffic before it is promoted: labelled
+    predictions scored as challenger, and a live primary metric not worse than production's
+    beyond its interval."""
+
+    __tablename__ = "promotion_policies"
+
+    usecase: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    min_labelled: Mapped[int] = mapped_column(default=200)
+    not_worse: Mapped[bool] = mapped_column(default=True)
+    updated_by: Mapped[str] = mapped_column(sa.String(80))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"usecase": self.usecase, "min_labelled": self.min_labelled,
+                "not_worse": self.not_worse, "updated_by": self.updated_by,
+                "updated_at": _iso(self.updated_at)}
+
+
+class Challenger(db.Model):
+    """A candidate version also scoring a share of a use case's live predictions (at most one
+    per use case); promotion or rollback ends it."""
+
+    __tablename__ = "challengers"
+    __table_args__ = (sa.CheckConstraint("share >= 0 AND share <= 1", name="share"),)
+
+    usecase: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    model_version_id: Mapped[int] = mapped_column(sa.ForeignKey("model_versions.id"))
+    share: Mapped[float]
+    started_by: Mapped[str] = mapped_column(sa.String(80))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    model_version: Mapped[ModelVersion] = db.relationship()
+
+
+class ChallengerPrediction(db.Model):
+    """What a challenger said for one stored (production) prediction, stored after the client
+    had its answer."""
+
+    __tablename__ = "challenger_predictions"
+    __table_args__ = (
+        # A challenger's page reads its scores by version, joined to the predictions.
+        sa.Index("ix_challenger_predictions_version_prediction", "model_version_id",
+                 "prediction_id", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prediction_id: Mapped[int] = mapped_column(sa.ForeignKey("predictions.id"))
+    model_version_id: Mapped[int] = mapped_column(sa.ForeignKey("model_versions.id"))
+    version: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    output: Mapped[Any] = mapped_column(JSONDocument)
+    output_value: Mapped[float | None]
+    output_label: Mapped[str | None] = mapped_column(sa.String(100))
+    probability: Mapped[float | None]
+    latency_ms: Mapped[float]
 
 
 class TrainingJob(db.Model):

@@ -16,6 +16,7 @@ from flask import Flask, current_app
 from registry import predictions, versions
 from registry.artifacts import ArtifactError
 from registry.models import ModelVersion
+from registry.monitoring import challenger
 from usecases import get_usecase
 from usecases.base import UseCase
 from usecases.fields import validate
@@ -68,6 +69,7 @@ class ModelCache:
         self._lock = threading.Lock()
         self._models: dict[int, ServedModel] = {}
         self._production: dict[str, tuple[float, int | None]] = {}  # name -> (checked_at, id)
+        self._kept: set[int] = set()  # challengers' versions, kept loaded beside production
 
     def production(self, usecase: str) -> ServedModel:
         now = time.monotonic()
@@ -88,6 +90,10 @@ class ModelCache:
     def version(self, row: ModelVersion) -> ServedModel:
         return self._models.get(row.id) or self._load(row)
 
+    def keep(self, version_id: int) -> None:
+        """Keep a version loaded beside the production ones (a challenger's)."""
+        self._kept.add(version_id)
+
     def _load(self, row: ModelVersion) -> ServedModel:
         began = time.perf_counter()
         try:
@@ -98,7 +104,8 @@ class ModelCache:
                              time.perf_counter() - began, row.input_schema)
         with self._lock:
             # Keep only models still wanted: production ones and the one just loaded.
-            wanted = {v for _, v in self._production.values() if v is not None} | {row.id}
+            wanted = ({v for _, v in self._production.values() if v is not None}
+                      | self._kept | {row.id})
             self._models = {k: m for k, m in self._models.items() if k in wanted}
             self._models[row.id] = served
         if self.freeze:
@@ -149,4 +156,6 @@ def predict(name: str, raw_rows: list[Any], *, source: str, from_form: bool = Fa
     latency_ms = (time.perf_counter() - began) * 1000 / max(len(rows), 1)
     ids = predictions.record(name, served.version_id, served.version, rows, results,
                              latency_ms=latency_ms, source=source)
+    if version is None:
+        challenger.shadow().offer(name, rows, ids)  # scored after the answer, never in it
     return Scored(served.version, results, ids, rows)

@@ -11,7 +11,7 @@ from flask import current_app
 
 from registry.artifacts import ArtifactStore, open_store
 from registry.database import db, utcnow
-from registry.models import ModelVersion, Promotion, ReferenceProfile
+from registry.models import Challenger, ModelVersion, Promotion, ReferenceProfile
 
 # Libraries whose versions decide whether an artifact loads and predicts the same way.
 TRACKED_LIBRARIES = ("scikit-learn", "numpy", "pandas", "scipy", "joblib", "nltk")
@@ -130,8 +130,11 @@ def production_versions() -> dict[str, ModelVersion]:
 
 
 def promote(usecase: str, version: int, *, actor: str, reason: str = "",
-            action: str = "promote") -> Promotion:
-    """Make a version the production one; the previous one is archived, in one transaction."""
+            action: str = "promote", gate: dict[str, Any] | None = None,
+            against_policy: bool = False) -> Promotion:
+    """Make a version the production one; the previous one is archived, in one transaction.
+    (Promotions people ask for go through registry/monitoring/gate.py, which passes its
+    verdict here.)"""
     target = get_version(usecase, version)
     if target.stage == "production":
         raise RegistryError(f"{usecase} version {version} is already in production")
@@ -141,9 +144,12 @@ def promote(usecase: str, version: int, *, actor: str, reason: str = "",
         # Flush the archive first: the one-production index must never see two at once.
         db.session.flush()
     target.stage = "production"
+    # A challenger is measured against production: a new production ends it.
+    db.session.execute(sa.delete(Challenger).where(Challenger.usecase == usecase))
     record = Promotion(usecase=usecase, from_version_id=current.id if current else None,
                        to_version_id=target.id, action=action, actor=actor,
-                       reason=reason[:500], created_at=utcnow())
+                       reason=reason[:500], created_at=utcnow(), gate=gate,
+                       against_policy=against_policy)
     db.session.add(record)
     try:
         db.session.commit()

@@ -190,5 +190,6 @@ def add_copy_of_production(name: str) -> int:
     copy = versions.register_version(
         name, model, trained_by="test", params=row.params, metrics=row.metrics,
         leaderboard=row.leaderboard, data_fingerprint=row.data_fingerprint,
-        train_rows=row.train_rows, test_rows=row.test_rows, training_seconds=0.0)
+        train_rows=row.train_rows, test_rows=row.test_rows, training_seconds=0.0,
+        dataset_version_id=row.dataset_version_id, input_schema=row.input_schema)
     return copy.version

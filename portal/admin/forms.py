@@ -1,12 +1,13 @@
-"""Admin forms: a reason for the audit trail, the version comparison, a new user, training
-data, an upload and its confirmation."""
+"""Admin forms: a reason for the audit trail, a challenger, the version comparison, a new user,
+training data, an upload and its confirmation."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (BooleanField, HiddenField, PasswordField, SelectChoice, SelectField,
-                     SelectMultipleField, StringField)
-from wtforms.validators import AnyOf, DataRequired, Length, Regexp
+from wtforms import (BooleanField, FloatField, HiddenField, IntegerField, PasswordField,
+                     SelectChoice,
+                     SelectField, SelectMultipleField, StringField)
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from registry.models import ROLES
@@ -18,6 +19,36 @@ class ReasonForm(FlaskForm):
     reason = StringField("Reason", filters=[lambda text: text.strip() if text else text],
                          validators=[DataRequired(message="Say why, for the audit trail."),
                                      Length(max=500)])
+
+
+class PromoteForm(ReasonForm):
+    """A promotion: the reason, and when the use case's policy is not met, the choice to go
+    against it (marked in the audit trail)."""
+
+    override = BooleanField("Promote against the promotion policy")
+
+
+class PolicyForm(FlaskForm):
+    """What a candidate must show on live traffic before it is promoted."""
+
+    min_labelled = IntegerField("Labelled predictions scored as challenger, at least",
+                                default=200, validators=[
+                                    InputRequired(message="Give a whole number."),
+                                    NumberRange(min=0, max=1_000_000,
+                                                message="From 0 to 1,000,000.")])
+    not_worse = BooleanField("Live primary metric not worse than production's beyond its "
+                             "interval", default=True)
+
+
+class ChallengerForm(FlaskForm):
+    """A version to score a share of live predictions beside production."""
+
+    version = SelectField("Version", coerce=int)
+    share = FloatField("Share of live predictions", default=0.25,
+                       validators=[InputRequired(message="Give a fraction from 0 to 1."),
+                                   NumberRange(min=0, max=1,
+                                               message="Give a fraction from 0 to 1.")],
+                       description="From 0 to 1: 0.25 is one prediction in four; 1 is all.")
 
 
 class CompareForm(FlaskForm):

@@ -6,11 +6,11 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from portal.admin import bp
-from portal.admin.forms import BUILT_IN, CompareForm, ReasonForm, TrainForm
+from portal.admin.forms import BUILT_IN, CompareForm, PromoteForm, ReasonForm, TrainForm
 from portal.admin.lineage import data_comparison
 from registry import datasets, jobs, outcomes, table_usecases, versions
 from registry.models import DatasetVersion, ModelVersion
-from registry.monitoring import live
+from registry.monitoring import gate, live
 from usecases import UnknownUseCase, all_usecases, get_usecase
 from usecases.base import UseCase
 
@@ -113,16 +113,20 @@ def default_pair(rows: list[ModelVersion]) -> dict[str, int]:
 
 @bp.route("/models/<name>/versions/<int:version>/promote", methods=["GET", "POST"])
 def promote(name: str, version: int):
-    """Ask for a reason, then make the version the production one."""
+    """The evidence and the policy's verdict; then, with a reason, make the version the
+    production one (against the policy only when asked, which the audit trail marks)."""
     usecase = usecase_or_404(name)
-    form = ReasonForm()
+    form = PromoteForm()
     refusal = None
     if form.validate_on_submit():
         try:
-            versions.promote(name, version, actor=current_user.username,
-                             reason=form.reason.data)
+            gate.promote(usecase, version, actor=current_user.username,
+                         reason=form.reason.data, override=form.override.data)
         except versions.NotFound:
             abort(404)
+        except gate.GateClosed as exc:
+            refusal = (f"{exc} Tick \"{form.override.label.text}\" to promote anyway; the "
+                       "audit trail will say so.")
         except versions.RegistryError as exc:
             refusal = str(exc)
         else:
@@ -135,7 +139,8 @@ def promote(name: str, version: int):
         abort(404)
     status = 409 if refusal else 400 if form.errors else 200
     return render_template("admin/promote.html", usecase=usecase, target=target, form=form,
-                           comparison=comparison, refusal=refusal), status
+                           comparison=comparison, refusal=refusal,
+                           verdict=gate.verdict(usecase, target)), status
 
 
 @bp.post("/models/<name>/rollback")

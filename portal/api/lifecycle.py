@@ -7,6 +7,7 @@ from portal.api import bp, parse, shapes
 from portal.api.auth import ADMIN, token_required
 from portal.api.errors import ApiError, registry_refusals
 from registry import jobs, versions
+from registry.monitoring import gate
 
 VERSION = f"<int(min=1, max={parse.MAX_ID}):number>"
 JOB_ID = f"<int(min=1, max={parse.MAX_ID}):job_id>"
@@ -30,11 +31,23 @@ def model_version(name: str, number: int):
 @bp.post(f"/usecases/<name>/versions/{VERSION}/promote")
 @token_required(ADMIN)
 def promote(name: str, number: int):
-    """Make a version the production one; body {"reason": "..."}."""
-    parse.usecase_named(name)
-    why = parse.reason(parse.json_object())
+    """Make a version the production one; body {"reason": "...", "override": false}. With a
+    promotion policy that the version does not meet, 409 unless override is true."""
+    usecase = parse.usecase_named(name)
+    body = parse.json_object()
+    why = parse.reason(body, others=("override",))
+    override = body.get("override", False)
+    if not isinstance(override, bool):
+        raise ApiError(422, "invalid_body", "override must be true or false",
+                       {"override": "must be true or false"})
     with registry_refusals():
-        record = versions.promote(name, number, actor=g.api_user.username, reason=why)
+        try:
+            record = gate.promote(usecase, number, actor=g.api_user.username, reason=why,
+                                  override=override)
+        except gate.GateClosed as closed:
+            raise ApiError(409, "policy_not_met", str(closed),
+                           {c["rule"]: c["detail"] for c in closed.verdict["checks"]
+                            if not c["passed"]}) from None
     return jsonify(shapes.promotion(record))
 
 

@@ -91,9 +91,28 @@ def paths(usecases: dict, max_batch: int) -> dict[str, Any]:
         "/usecases/{name}/drift": {"get": _op(
             "input_drift", "Drift of the latest live inputs from the training inputs, field by "
             "field", "Drift", [name, *_drift_params()], ["404", "409", "422"])},
+        "/usecases/{name}/challenger": {
+            "get": _op("challenger_state", "The challenger and how it compares with production "
+                       "on live traffic", "ChallengerState", [name], ["404"]),
+            "put": _op("name_challenger", "Name a challenger on a share of live traffic",
+                       "Challenger", [name], ["404", "409", *JSON_BODY],
+                       body=schemas.ref("ChallengerChoice")),
+            "delete": _op("end_challenger", "Stop the challenger", None, [name], ["404"],
+                          status="204", answer={"description": "Stopped."})},
         "/usecases/{name}/versions/{number}/promote": {"post": _op(
-            "promote", "Make a version the production one", "Promotion", [name, number],
-            ["404", "409", *JSON_BODY], body=schemas.ref("Reason"))},
+            "promote", "Make a version the production one (through the promotion policy)",
+            "Promotion", [name, number], ["404", "409", *JSON_BODY],
+            body=schemas.ref("PromoteRequest"))},
+        "/usecases/{name}/versions/{number}/gate": {"get": _op(
+            "gate_verdict", "The evidence for promoting a version, and the policy's verdict",
+            "Verdict", [name, number], ["404"])},
+        "/usecases/{name}/policy": {
+            "get": _op("promotion_policy", "The use case's promotion policy", "Policy", [name],
+                       ["404"]),
+            "put": _op("set_promotion_policy", "Set the use case's promotion policy", "Policy",
+                       [name], ["404", *JSON_BODY], body=schemas.ref("PolicyChoice")),
+            "delete": _op("clear_promotion_policy", "Remove the promotion policy", None,
+                          [name], ["404"], status="204", answer={"description": "Removed."})},
         "/usecases/{name}/rollback": {"post": _op(
             "rollback", "Go back to the previous production version", "Promotion", [name],
             ["404", "409", *JSON_BODY], body=schemas.ref("Reason"))},

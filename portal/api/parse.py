@@ -120,9 +120,10 @@ def whole_number(value: Any, name: str, *, minimum: int = 1, maximum: int = MAX_
     return value
 
 
-def reason(body: Mapping[str, Any]) -> str:
-    """The required `reason` of a promotion or rollback: non-empty text of at most 500 chars."""
-    refuse_unknown_keys(body, ("reason",))
+def reason(body: Mapping[str, Any], others: tuple[str, ...] = ()) -> str:
+    """The required `reason` of a promotion or rollback: non-empty text of at most 500 chars
+    (the body may hold only it, and `others`)."""
+    refuse_unknown_keys(body, ("reason", *others))
     text = body.get("reason")
     problem = None
     if not isinstance(text, str) or not text.strip():

@@ -135,7 +135,36 @@ SCHEMAS: dict[str, Any] = {
     "Promotion": obj({"usecase": STRING, "action": {"type": "string",
                                                     "enum": ["promote", "rollback"]},
                       "from_version": nullable(INTEGER), "to_version": INTEGER,
-                      "actor": STRING, "reason": STRING, "created_at": TIME}),
+                      "actor": STRING, "reason": STRING, "created_at": TIME,
+                      "against_policy": BOOLEAN | {"description": "Promoted although the "
+                                                   "promotion policy was not met."},
+                      "gate": nullable(ref("GateSummary")) | {
+                          "description": "The gate's verdict; null without a policy."}}),
+    "GateSummary": obj({"policy": ref("Policy"), "passes": BOOLEAN,
+                        "checks": {"type": "array", "items": ref("GateCheck")}}),
+    "GateCheck": obj({"rule": {"type": "string", "enum": ["min_labelled", "not_worse"]},
+                      "passed": BOOLEAN, "detail": STRING}),
+    "Policy": obj({"usecase": STRING, "min_labelled": INTEGER, "not_worse": BOOLEAN,
+                   "updated_by": STRING, "updated_at": TIME}),
+    "PolicyChoice": obj({
+        "min_labelled": INTEGER | {"minimum": 0, "maximum": 1_000_000, "description":
+                                   "Labelled predictions the candidate must have scored as "
+                                   "challenger."},
+        "not_worse": BOOLEAN | {"description": "Its live primary metric must not be worse "
+                                               "than production's beyond its interval."}}),
+    "Verdict": obj({"policy": nullable(ref("Policy")), "passes": BOOLEAN,
+                    "checks": {"type": "array", "items": ref("GateCheck")},
+                    "evidence": {"type": "object", "description":
+                                 "Held-out metrics (same_rows: on the same held-out rows), "
+                                 "live metrics on the predictions both versions scored, their "
+                                 "agreement, and drift from the candidate's training "
+                                 "inputs."}}),
+    "PromoteRequest": obj({
+        "reason": STRING | {"minLength": 1, "maxLength": 500,
+                            "description": "Why, for the audit trail."},
+        "override": BOOLEAN | {"default": False, "description":
+                               "Promote although the policy is not met (marked in the audit "
+                               "trail)."}}, required=["reason"]),
     "Reason": obj({"reason": STRING | {"minLength": 1, "maxLength": 500,
                                        "description": "Why, for the audit trail."}}),
     "TrainOptions": {"type": "object", "additionalProperties": False, "properties": {
@@ -252,6 +281,32 @@ SCHEMAS: dict[str, Any] = {
         "drifting": BOOLEAN | {"description": "Half the fields tested or more drift."},
         "fields_tested": INTEGER, "fields_drifting": INTEGER,
         "fields": {"type": "array", "items": ref("DriftField")}}),
+    "ChallengerChoice": obj({
+        "version": INTEGER | {"minimum": 1, "description": "A version not in production."},
+        "share": NUMBER | {"minimum": 0, "maximum": 1, "description":
+                           "The fraction of live predictions it also scores."}}),
+    "Challenger": obj({
+        "usecase": STRING, "version": INTEGER, "share": NUMBER, "started_by": STRING,
+        "started_at": TIME}),
+    "ChallengerState": obj({
+        "usecase": STRING, "version": INTEGER, "share": NUMBER, "started_by": STRING,
+        "started_at": TIME,
+        "comparison": nullable(obj({
+            "compared": INTEGER | {"description": "Live predictions both versions scored."},
+            "agreement": nullable(NUMBER), "agreement_rule": STRING,
+            "disagreements": {"type": "array", "items": obj({
+                "prediction_id": INTEGER, "inputs": {"type": "object"}, "production": {},
+                "challenger": {}, "difference": NUMBER})},
+            "scores": {"type": "array", "items": obj({"label": STRING, "reference": NUMBER,
+                                                      "live": NUMBER}),
+                       "description": "Both score distributions: reference is production's, "
+                                      "live the challenger's."},
+            "score_of": nullable(STRING), "labelled": INTEGER,
+            "primary_metric": nullable(STRING),
+            "live": obj({"production": {"type": "object",
+                                        "additionalProperties": ref("LiveFigure")},
+                         "challenger": {"type": "object",
+                                        "additionalProperties": ref("LiveFigure")}})}))}),
     "History": obj({"predictions": {"type": "array", "items": ref("StoredPrediction")},
                     "next": nullable(INTEGER) | {"description": "Pass as `before` for the next "
                                                  "(older) page; null on the last page."}}),

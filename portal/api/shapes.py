@@ -80,7 +80,8 @@ def promotion(record: Promotion) -> dict[str, Any]:
     return {"usecase": record.usecase, "action": record.action,
             "from_version": record.from_version.version if record.from_version else None,
             "to_version": record.to_version.version, "actor": record.actor,
-            "reason": record.reason, "created_at": record.created_at.isoformat() + "Z"}
+            "reason": record.reason, "created_at": record.created_at.isoformat() + "Z",
+            "against_policy": record.against_policy, "gate": record.gate}
 
 
 def prediction(row: Prediction, outcome: Any = None) -> dict[str, Any]:

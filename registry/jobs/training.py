@@ -17,7 +17,7 @@ from registry import datasets, versions
 from registry.datasets import combine
 from registry.database import db, unavailable, utcnow
 from registry.models import TrainingJob
-from registry.monitoring import profiles
+from registry.monitoring import gate, profiles
 from usecases import get_usecase
 
 LOG_CHARS = 20_000  # the log keeps its last lines up to this size
@@ -75,11 +75,18 @@ def run(job_id: int) -> TrainingJob:
             dataset_version_id=chosen.version.id,
             input_schema=[field.describe() for field in usecase.fields],
             reference=profiles.build(usecase.fields, usecase.reference_inputs(data.train)))
+        promoted = False
         if job.promote:
-            versions.promote(job.usecase, row.version, actor=job.requested_by,
+            try:
+                gate.promote(usecase, row.version, actor=job.requested_by,
                              reason="trained and promoted on request")
+                promoted = True
+            except gate.GateClosed as exc:  # a new version has no live evidence yet
+                log(job, f"not promoted: {exc}")
         job.status, job.progress, job.model_version_id = "succeeded", 1.0, row.id
-        job.message = f"version {row.version} registered" + (" and promoted" if job.promote else "")
+        job.message = f"version {row.version} registered" + (
+            " and promoted" if promoted else
+            "; not promoted: the promotion policy needs live evidence" if job.promote else "")
         log(job, f"{job.message} in {seconds:.1f} s")
     except Exception:
         db.session.rollback()

@@ -52,7 +52,8 @@ def test_promote_then_roll_back(client, app, admin, spec):
                                  response)
     assert promoted | {"created_at": None} == {
         "usecase": NAME, "action": "promote", "from_version": 1, "to_version": 2,
-        "actor": "admin-user", "reason": "better", "created_at": None}
+        "actor": "admin-user", "reason": "better", "created_at": None,
+        "against_policy": False, "gate": None}
     assert client.get(f"{BASE}").get_json()["production_version"] == 2
     back = assert_documented(spec, "/usecases/{name}/rollback", "post",
                              client.post(f"{BASE}/rollback", json={"reason": "drift"},

@@ -10,7 +10,9 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from registry import datasets, outcomes, predictions, serving, table_usecases, versions
+from registry.monitoring import challenger
 from tests.e2e.conftest import screenshot
+from tests.conftest import add_copy_of_production
 from tests.labelled import as_csv, new_patients
 from tests.tables import as_csv as table_csv, student_performance
 
@@ -334,3 +336,59 @@ def wait_for_download(folder: Path, seconds: float = 20) -> Path:
             return done[0]
         time.sleep(0.2)
     raise AssertionError(f"no CSV arrived in {folder}")
+
+
+def test_an_admin_names_a_challenger_reads_its_page_and_promotes_through_the_gate(
+        live_portal, browser, people):
+    app, base = live_portal
+    name = "student-score"
+    with app.app_context():
+        candidate = add_copy_of_production(name)
+
+    log_in(browser, base, *people["admin"])
+    navigate(browser, browser.find_element(By.LINK_TEXT, "Models"))
+    navigate(browser, browser.find_element(By.PARTIAL_LINK_TEXT, "Student"))
+    navigate(browser, browser.find_element(By.LINK_TEXT, "Challenger"))
+    least = browser.find_element(By.NAME, "min_labelled")
+    least.clear()
+    least.send_keys("20")
+    navigate(browser, browser.find_element(By.XPATH, "//button[text()='Set a policy']"))
+    Select(browser.find_element(By.NAME, "version")).select_by_value(str(candidate))
+    share = browser.find_element(By.NAME, "share")
+    share.clear()
+    share.send_keys("1")
+    navigate(browser, browser.find_element(By.XPATH, "//button[text()='Start']"))
+    assert f"v{candidate} scores 100% of live predictions" in browser.find_element(
+        By.TAG_NAME, "main").text
+
+    # Visitors' predictions, each also scored by the challenger after its answer; then the
+    # true scores of 25 of them come in.
+    with app.app_context():
+        usecase = app.extensions["modelhub.usecases"][name]
+        made = serving.predict(name, [dict(v) for v in usecase.examples.values()] * 10,
+                               source="api")
+        assert challenger.shadow().drain()
+        outcomes.record_many([(i, r["output"] + (7 if n % 2 else -9)) for n, (i, r) in
+                              enumerate(zip(made.prediction_ids[:25], made.results))], "ann")
+
+    browser.refresh()
+    main = browser.find_element(By.TAG_NAME, "main").text
+    assert "100.0% agreement" in main and "25 of them have a recorded outcome" in main
+    assert browser.find_elements(By.CSS_SELECTOR, "table.live-pair tr.primary")
+    screenshot(browser, "admin-challenger")
+
+    navigate(browser, browser.find_element(By.PARTIAL_LINK_TEXT, f"Promote v{candidate}"))
+    main = browser.find_element(By.TAG_NAME, "main").text
+    assert "Met: 25 labelled predictions scored by both versions" in main
+    assert "The policy is met." in main
+    assert not browser.find_elements(By.NAME, "override")
+    screenshot(browser, "admin-promote-gate")
+    browser.find_element(By.NAME, "reason").send_keys("the challenger held up on live traffic")
+    navigate(browser, browser.find_element(By.XPATH,
+                                          f"//button[starts-with(text(), 'Promote v{candidate}')]"))
+    with app.app_context():
+        assert versions.production_version(name).version == candidate
+        record = versions.promotions(name)[0]
+        assert record.against_policy is False and record.gate["passes"] is True
+        assert challenger.get(name) is None
+    log_out(browser)

@@ -1,6 +1,6 @@
 """The live evidence an admin reads: live metrics beside each version on the use case's page, a
-page per version with every figure, its interval and count, calibration and the days; and the
-input drift page."""
+page per version with every figure, its interval and count, calibration and the days; the
+input drift page; and the challenger page."""
 from __future__ import annotations
 
 import re
@@ -9,6 +9,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from registry import outcomes, serving
+from registry.monitoring import challenger
+from tests.conftest import add_copy_of_production
 from registry.database import db, utcnow
 from registry.models import Prediction
 from tests.labelled import new_patients, predict_held_out_then_older
@@ -82,3 +84,47 @@ def test_the_page_shows_each_fields_status_and_both_distributions(as_admin, app)
     assert 'class="bar reference"' in page and 'class="bar live"' in page
     bad = as_admin.get(f"/admin/models/{NAME}/drift?last=lots")
     assert bad.status_code == 422 and "must be a whole number" in bad.get_data(as_text=True)
+
+
+def test_the_page_names_shows_and_stops_a_challenger(as_admin, app):
+    with app.app_context():
+        number = add_copy_of_production(NAME)
+    client = as_admin
+    page = f"/admin/models/{NAME}/challenger"
+    refused = client.post(page, data={"version": number, "share": "2"})
+    assert refused.status_code == 400 and "Give a fraction from 0 to 1." in \
+        refused.get_data(as_text=True)
+    assert client.post(page, data={"version": number, "share": "1"}).status_code == 302
+    example = next(iter(app.extensions["modelhub.usecases"][NAME].examples.values()))
+    client.post(f"/api/v1/usecases/{NAME}/predict", json={"inputs": [example] * 4})
+    with app.app_context():
+        challenger.shadow().drain()
+    shown = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", client.get(page).get_data(as_text=True)))
+    assert f"v{number} scores 100% of live predictions" in shown
+    assert "100.0% agreement on 4 live predictions" in shown
+    assert client.post(f"{page}/end").status_code == 302
+    assert "Name a challenger" in client.get(page).get_data(as_text=True)
+
+
+def test_the_promote_page_applies_the_policy_and_marks_an_override(as_admin, app):
+    with app.app_context():
+        number = add_copy_of_production(NAME)
+    page = f"/admin/models/{NAME}/challenger"
+    assert as_admin.post(f"/admin/models/{NAME}/policy",
+                         data={"min_labelled": "-3"}).status_code == 400
+    assert as_admin.post(f"/admin/models/{NAME}/policy",
+                         data={"min_labelled": "30", "not_worse": "y"}).status_code == 302
+    assert 'value="30"' in as_admin.get(page).get_data(as_text=True)
+    promote = f"/admin/models/{NAME}/versions/{number}/promote"
+    shown = text(as_admin.get(promote).get_data(as_text=True))
+    assert "Not met: 0 labelled predictions scored by both versions (the policy asks for 30)" \
+        in shown
+    assert "Both were measured on the same held-out rows." in shown
+    assert "Promote against the promotion policy" in shown
+    refused = as_admin.post(promote, data={"reason": "why not"})
+    assert refused.status_code == 409 and "promote anyway" in refused.get_data(as_text=True)
+    assert as_admin.post(promote, data={"reason": "hotfix", "override": "y"}).status_code == 302
+    trail = text(as_admin.get(f"/admin/models/{NAME}").get_data(as_text=True))
+    assert "hotfix against the policy" in trail
+    assert as_admin.post(f"/admin/models/{NAME}/policy", data={"clear": "1"}).status_code == 302
+    assert "Set a policy" in as_admin.get(page).get_data(as_text=True)
