@@ -2,8 +2,11 @@
 live predictions (form, API, batch), after the client has its answer, so the answer is neither
 changed nor delayed. Its outputs are stored linked to the production prediction they shadow.
 
-Each process has one Shadow: sampled work goes on a bounded queue that one thread empties,
-scoring each batch in one call. Work that finds the queue full is dropped (counted), never
+Each process has one Shadow: sampled work goes on a bounded queue that one thread empties.
+The thread gathers what arrives over GATHER_SECONDS (up to GATHER_ROWS rows) and scores it in
+one call per version: scoring each prediction as it came cost single predictions 2.7 times
+their median latency (the thread and the requests take turns at the interpreter), scoring in
+bursts leaves most requests alone. Work that finds the queue full is dropped (counted), never
 waited for: the challenger is evidence, not service.
 """
 from __future__ import annotations
@@ -27,7 +30,9 @@ from usecases import get_usecase
 from usecases.fields import validate
 
 log = logging.getLogger(__name__)
-QUEUE_BATCHES = 1000  # sampled batches waiting at most, per process
+QUEUE_BATCHES = 10_000  # sampled requests waiting at most, per process
+GATHER_SECONDS = 0.5
+GATHER_ROWS = 1000
 
 
 def get(usecase: str) -> Challenger | None:
@@ -130,14 +135,43 @@ class Shadow:
 
     def _run(self) -> None:
         while True:
-            work = self.queue.get()
+            gathered = self._gather()
             try:
                 with self.app.app_context():
-                    score(work)
+                    for work in merged(gathered):
+                        score(work)
             except Exception:  # the challenger must never take serving down with it
-                log.exception("challenger scoring failed for %s", work.usecase)
+                log.exception("challenger scoring failed for %s", gathered[0].usecase)
             finally:
-                self.queue.task_done()
+                for _ in gathered:
+                    self.queue.task_done()
+
+    def _gather(self) -> list[Work]:
+        """The next work, then (after GATHER_SECONDS asleep) whatever else has come, up to
+        GATHER_ROWS. Asleep, not waiting on the queue: a waiting thread would be woken by
+        every request's put, and each wake-up costs that request a turn at the interpreter."""
+        gathered = [self.queue.get()]
+        rows = len(gathered[0].rows)
+        time.sleep(GATHER_SECONDS)
+        while rows < GATHER_ROWS:
+            try:
+                gathered.append(self.queue.get_nowait())
+            except queue.Empty:
+                break
+            rows += len(gathered[-1].rows)
+        return gathered
+
+
+def merged(gathered: list[Work]) -> list[Work]:
+    """Work for the same challenger put together, in the order it came."""
+    out: dict[tuple[str, int], Work] = {}
+    for work in gathered:
+        key = (work.usecase, work.version_id)
+        if key not in out:
+            out[key] = Work(work.usecase, work.version_id, [], [])
+        out[key].rows.extend(work.rows)
+        out[key].prediction_ids.extend(work.prediction_ids)
+    return list(out.values())
 
 
 def score(work: Work) -> list[int]:
