@@ -21,6 +21,7 @@ instead, unless `--output` says otherwise).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shlex
 import shutil
@@ -190,7 +191,11 @@ def with_challenger(app, portal: str, bare: str, name: str, payload: bytes, mode
                     folder: Path, database) -> list[report.Figure]:
     """Single predictions again while a copy of production, named challenger at a share of 1,
     also scores every one (after each answer): the challenger's cost to clients."""
+    import sqlalchemy as sa
+
     from registry import serving, versions
+    from registry.database import db
+    from registry.models import ChallengerPrediction
     from registry.monitoring import challenger
 
     with app.app_context():
@@ -200,16 +205,24 @@ def with_challenger(app, portal: str, bare: str, name: str, payload: bytes, mode
             name, model, trained_by="benchmark", params=row.params, metrics=row.metrics,
             leaderboard=row.leaderboard, data_fingerprint=row.data_fingerprint,
             train_rows=row.train_rows, test_rows=row.test_rows, training_seconds=0.0)
+        copy_id = copy.id
         challenger.name(name, copy.version, 1.0, "benchmark")
     # Each worker looks its use case's challenger up at most every MODEL_CACHE_SECONDS.
     time.sleep(float(app.config["MODEL_CACHE_SECONDS"]) + 0.5)
     try:
-        found, _, _ = http_load.singles(portal, bare, name, payload, mode.http, folder,
-                                        database, variant="challenger at 100%")
+        found, checks, _ = http_load.singles(portal, bare, name, payload, mode.http, folder,
+                                             database, variant="challenger at 100%")
     finally:
         with app.app_context():
             challenger.end(name)
-        time.sleep(float(app.config["MODEL_CACHE_SECONDS"]) + 0.5)
+        time.sleep(float(app.config["MODEL_CACHE_SECONDS"]) + challenger.GATHER_SECONDS + 1)
+    with app.app_context():  # what the workers' challenger threads stored meanwhile
+        scored = db.session.scalar(sa.select(sa.func.count()).select_from(
+            ChallengerPrediction).where(ChallengerPrediction.model_version_id == copy_id))
+    answered = sum(check.answered for check in checks)
+    found[0] = dataclasses.replace(found[0], note=found[0].note + f"; the challenger stored "
+                                   f"{scored:,} scores (warm-up requests included)")
+    step(f"the challenger stored {scored:,} scores for {answered:,} answers and the warm-up")
     return found
 
 
