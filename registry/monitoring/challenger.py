@@ -19,12 +19,15 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 from flask import Flask, current_app
 
-from registry import predictions, versions
+from registry import history, predictions, versions
 from registry.database import db, utcnow
-from registry.models import Challenger, ChallengerPrediction, ModelVersion
+from registry.models import (Challenger, ChallengerPrediction, ModelVersion, Outcome,
+                             Prediction)
+from registry.monitoring import live
 from registry.versions import RegistryError
 from usecases import get_usecase
 from usecases.fields import validate
@@ -223,10 +226,6 @@ def comparison(usecase: Any, challenger_version: ModelVersion,
     """The challenger against production on the live predictions it also scored: how often
     they agree, the largest disagreements with their inputs, both score distributions, and
     both versions' live metrics on the same labelled predictions."""
-    from registry.models import Outcome, Prediction
-    from registry import history
-    from registry.monitoring import live
-
     shadowed = ChallengerPrediction
     query = (sa.select(Prediction.id, Prediction.created_at, Prediction.inputs,
                        Prediction.output, Prediction.output_value, Prediction.output_label,
@@ -251,7 +250,7 @@ def comparison(usecase: Any, challenger_version: ModelVersion,
                 "difference": gaps[i]} for i in order[:DISAGREEMENTS] if gaps[i] > 0]
     labelled = [i for i, r in enumerate(found) if r[11] is not None]
 
-    def rows(side: int) -> "live.Labelled":
+    def rows(side: int) -> live.Labelled:
         first = 3 if side == 0 else 7
         return live.Labelled([found[i][1].date().isoformat() for i in labelled],
                              [found[i][first + 1] for i in labelled],
@@ -309,8 +308,6 @@ def _rule(task: str, tolerance: float) -> str:
 def _score_bins(task: str, production: list[float | None], challenger: list[float | None]
                 ) -> list[dict[str, Any]]:
     """Both versions' scores in ten shared bins (probabilities 0-1; values over their range)."""
-    import numpy as np
-
     a = np.array([v for v in production if v is not None], dtype=float)
     b = np.array([v for v in challenger if v is not None], dtype=float)
     if task == "recommendation" or not len(a) or not len(b):

@@ -31,7 +31,8 @@ def reference(usecase: UseCase, version: ModelVersion) -> dict[str, Any]:
         raise NoReference(f"{version.usecase} v{version.version} was trained before reference "
                           "profiles were kept, on data that was not stored: retrain it")
     data, _ = datasets.as_dataset(version.dataset)
-    profile = profiles.build(usecase.fields, usecase.reference_inputs(data.train))
+    taken = usecase.for_schema(version.input_schema)
+    profile = profiles.build(taken.fields, taken.reference_inputs(data.train))
     db.session.add(ReferenceProfile(model_version_id=version.id, profile=profile))
     db.session.commit()
     return profile
@@ -59,6 +60,8 @@ def report(usecase: UseCase, version: ModelVersion, *, last: int | None = None,
     """How the window's live inputs compare with the version's training inputs."""
     profile = reference(usecase, version)
     inputs, covered = window(version.usecase, last=last, since=since, until=until)
-    compared = drift.compare(usecase.fields, profile, inputs)
+    # The fields as this version takes them (a use case made from a table may change its own).
+    fields = usecase.for_schema(version.input_schema).fields
+    compared = drift.compare(fields, profile, inputs)
     return {"usecase": version.usecase, "version": version.version,
             "reference_rows": profile["rows"], "window": covered} | compared

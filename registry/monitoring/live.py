@@ -40,7 +40,7 @@ class Labelled:
 
 
 def labelled(usecase: UseCase, version: ModelVersion, since: date | None = None,
-             until: date | None = None, *, prediction_ids: list[int] | None = None) -> Labelled:
+             until: date | None = None) -> Labelled:
     """The version's predictions that have a current outcome, oldest first (whole UTC days,
     `until` included)."""
     wanted = [Prediction.created_at, Prediction.output_value, Prediction.output_label,
@@ -51,8 +51,6 @@ def labelled(usecase: UseCase, version: ModelVersion, since: date | None = None,
     query = chosen.where(sa.select(*wanted).select_from(
         sa.join(Prediction, Outcome, history.current_outcome()))
         .where(Outcome.usecase == version.usecase, Prediction.model_version_id == version.id))
-    if prediction_ids is not None:
-        query = query.where(Prediction.id.in_(prediction_ids))
     found = db.session.execute(query.order_by(Prediction.id)).all()
     return Labelled([row[0].date().isoformat() for row in found], [row[1] for row in found],
                     [row[2] for row in found], [row[3] for row in found],
