@@ -31,6 +31,9 @@ DEFAULTS = {
     # /metrics's input drift gauges: measured on each use case's latest predictions at most
     # this often per process (a scrape reads them from memory in between).
     "DRIFT_METRICS_SECONDS": 300.0,
+    # Send webhook deliveries that fall due (retries, other hosts' events) from every serving
+    # process; off, only the process that stored an event sends it at once.
+    "WEBHOOKS_SEND": True,
     # Session cookies: never readable by scripts, not sent on cross-site requests.
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

@@ -14,7 +14,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 def init_app(app: Flask) -> None:
     """Bind the database, migrations, model cache and CLI commands to an app."""
-    from registry import cli, jobs, models  # noqa: F401  (models: tables known to Alembic)
+    from registry import cli, jobs, models, webhooks  # noqa: F401  (models: tables for Alembic)
     from registry.monitoring.challenger import Shadow
     from registry.serving import ModelCache
 
@@ -27,4 +27,5 @@ def init_app(app: Flask) -> None:
     app.extensions["modelhub.models"] = ModelCache(app)
     app.extensions["modelhub.shadow"] = Shadow(app)
     jobs.init_app(app)
+    webhooks.init_app(app)
     cli.init_app(app)

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import getpass
 import sys
+import time
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from registry import jobs, users, versions
+from registry import jobs, users, versions, webhooks
 from usecases import all_usecases, get_usecase, UnknownUseCase
 
 hub = AppGroup("hub", help="Train, list, promote and roll back model versions.")
@@ -299,7 +300,20 @@ def worker(burst: bool) -> None:
         raise click.ClickException(
             "JOB_QUEUE_URL is not set: without a queue, each web host runs its own jobs")
     click.echo(f"taking training jobs off {runner.connection_name}")
+    webhooks.sender().start()  # and sending what is due, beside the jobs
     runner.work(burst=burst)
+
+
+@hub.command("send-webhooks")
+@click.option("--watch", is_flag=True, help="Keep sending as deliveries fall due.")
+def send_webhooks(watch: bool) -> None:
+    """Send the webhook deliveries that are due (retries included), once or until stopped."""
+    while True:
+        tried = webhooks.send_due(limit=1000)
+        if not watch:
+            click.echo(f"{tried} deliveries tried")
+            return
+        time.sleep(webhooks.POLL_SECONDS)
 
 
 @hub.command("versions")

@@ -298,6 +298,65 @@ class ChallengerPrediction(db.Model):
     latency_ms: Mapped[float]
 
 
+class Webhook(db.Model):
+    """An address an admin registered to hear of a use case's events, signed with its secret."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    usecase: Mapped[str] = mapped_column(sa.String(64), index=True)
+    url: Mapped[str] = mapped_column(sa.String(500))
+    secret: Mapped[str] = mapped_column(sa.String(64))
+    events: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    created_by: Mapped[str] = mapped_column(sa.String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "usecase": self.usecase, "url": self.url,
+                "events": self.events, "created_by": self.created_by,
+                "created_at": _iso(self.created_at)}
+
+
+class WebhookDelivery(db.Model):
+    """One event sent (or being sent) to one webhook: every attempt's outcome is kept."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        # The deliverer's query: pending deliveries whose next attempt is due.
+        sa.Index("ix_webhook_deliveries_status_next", "status", "next_attempt_at"),
+        sa.CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(sa.ForeignKey("webhooks.id"), index=True)
+    event: Mapped[str] = mapped_column(sa.String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_status: Mapped[int | None]
+    log: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "webhook_id": self.webhook_id, "event": self.event,
+                "payload": self.payload, "status": self.status, "attempts": self.attempts,
+                "next_attempt_at": _iso(self.next_attempt_at), "last_status": self.last_status,
+                "log": self.log, "created_at": _iso(self.created_at),
+                "delivered_at": _iso(self.delivered_at)}
+
+
+class DriftState(db.Model):
+    """Whether a use case's latest inputs drift, as last measured: a change is an event."""
+
+    __tablename__ = "drift_states"
+
+    usecase: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    drifting: Mapped[bool]
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class TrainingJob(db.Model):
     """A training run; its heartbeat shows it is still alive (registry/jobs)."""
 

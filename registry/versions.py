@@ -159,6 +159,11 @@ def promote(usecase: str, version: int, *, actor: str, reason: str = "",
         db.session.rollback()
         raise RegistryError(f"{usecase} was promoted by someone else at the same moment; "
                             "reload and try again") from None
+    from registry import webhooks  # (webhooks reads this module's errors)
+
+    webhooks.emit(usecase, "promotion" if action == "promote" else "rollback", {
+        "from_version": current.version if current else None, "to_version": target.version,
+        "actor": actor, "reason": record.reason, "against_policy": against_policy})
     return record
 
 

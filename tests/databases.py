@@ -75,6 +75,7 @@ class Databases:
         PostgreSQL databases made after the first `databases`."""
         while len(self.apps) > apps:
             app = self.apps.pop()
+            app.extensions["modelhub.webhooks"].stop()  # its thread reads the registry
             with app.app_context():
                 close_connections()
         while len(self.made) > databases:

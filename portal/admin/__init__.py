@@ -16,6 +16,6 @@ def require_admin() -> None:
 def init_app(app: Flask) -> None:
     # Importing the modules registers their views on bp.
     from portal.admin import (datasets, monitoring, routes, tables, training,  # noqa: F401
-                              uploads, users)
+                              uploads, users, webhooks)
 
     app.register_blueprint(bp, url_prefix="/admin")

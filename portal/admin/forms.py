@@ -11,6 +11,7 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Numbe
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from registry.models import ROLES
+from registry.webhooks import EVENTS as WEBHOOK_EVENTS
 
 
 class ReasonForm(FlaskForm):
@@ -38,6 +39,19 @@ class PolicyForm(FlaskForm):
                                                 message="From 0 to 1,000,000.")])
     not_worse = BooleanField("Live primary metric not worse than production's beyond its "
                              "interval", default=True)
+
+
+class WebhookForm(FlaskForm):
+    """An address to send a use case's events to, and which events."""
+
+    url = StringField("Address", filters=[lambda text: text.strip() if text else text],
+                      validators=[DataRequired(message="Give an http:// or https:// address."),
+                                  Length(max=500)],
+                      render_kw={"placeholder": "https://example.org/model-hub-events"})
+    events = SelectMultipleField("Events (none ticked: all)",
+                                 choices=[SelectChoice(e) for e in WEBHOOK_EVENTS],
+                                 widget=ListWidget(prefix_label=False),
+                                 option_widget=CheckboxInput())
 
 
 class ChallengerForm(FlaskForm):

@@ -9,7 +9,7 @@ def init_app(app: Flask) -> None:
     # The modules add their views to bp when first imported.
     from portal.api import (catalogue, data, docs, errors, history,  # noqa: F401
                             lifecycle, metrics, monitoring, openapi, ops, scoring,
-                            tables)
+                            tables, webhooks)
     from portal.extensions import csrf
 
     csrf.exempt(bp)  # token auth, no cookies: nothing for a forged cross-site form to ride on

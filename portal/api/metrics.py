@@ -218,7 +218,11 @@ def _measure(usecase: Any) -> dict[str, Any] | None:
     (nothing in production, no reference, the database away)."""
     try:
         row = versions.production_version(usecase.name)
-        return inputs.report(usecase, row) if row is not None else None
+        if row is None:
+            return None
+        found = inputs.report(usecase, row)
+        inputs.note_state(usecase.name, found)
+        return found
     except (inputs.NoReference, SQLAlchemyError, versions.RegistryError):
         db.session.rollback()
         return None

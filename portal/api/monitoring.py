@@ -52,6 +52,9 @@ def input_drift(name: str):
         found = inputs.report(usecase, row, last=last, since=chosen.since, until=chosen.until)
     except inputs.NoReference as exc:
         raise ApiError(409, "conflict", str(exc), {"version": str(exc)}) from None
+    if row.stage == "production" and last in (None, inputs.DEFAULT_LAST) and \
+            not (chosen.since or chosen.until):
+        inputs.note_state(name, found)  # the default window of production: the use case's state
     return jsonify(found)
 
 

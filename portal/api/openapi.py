@@ -64,6 +64,7 @@ def paths(usecases: dict, max_batch: int) -> dict[str, Any]:
     number = _path_param("number", "A version number.", {"type": "integer", "minimum": 1})
     dataset = _path_param("number", "A dataset version number.", {"type": "integer",
                                                                    "minimum": 1})
+    hook = _path_param("webhook_id", "A webhook's id.", {"type": "integer", "minimum": 1})
     prediction = _path_param("prediction_id", "A stored prediction's id.",
                              {"type": "integer", "minimum": 1})
     out: dict[str, Any] = {
@@ -99,6 +100,18 @@ def paths(usecases: dict, max_batch: int) -> dict[str, Any]:
                        body=schemas.ref("ChallengerChoice")),
             "delete": _op("end_challenger", "Stop the challenger", None, [name], ["404"],
                           status="204", answer={"description": "Stopped."})},
+        "/usecases/{name}/webhooks": {
+            "get": _op("list_webhooks", "The use case's webhooks", "WebhookList", [name],
+                       ["404"]),
+            "post": _op("add_webhook", "Register an address for the use case's events",
+                        "NewWebhook", [name], ["404", *JSON_BODY],
+                        body=schemas.ref("WebhookChoice"), status="201")},
+        "/usecases/{name}/webhooks/{webhook_id}": {"delete": _op(
+            "remove_webhook", "Remove a webhook and its deliveries", None, [name, hook],
+            ["404"], status="204", answer={"description": "Removed."})},
+        "/usecases/{name}/webhooks/{webhook_id}/deliveries": {"get": _op(
+            "webhook_deliveries", "A webhook's latest deliveries and their attempts",
+            "Deliveries", [name, hook], ["404"])},
         "/usecases/{name}/versions/{number}/promote": {"post": _op(
             "promote", "Make a version the production one (through the promotion policy)",
             "Promotion", [name, number], ["404", "409", *JSON_BODY],

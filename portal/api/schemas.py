@@ -307,6 +307,24 @@ SCHEMAS: dict[str, Any] = {
                                         "additionalProperties": ref("LiveFigure")},
                          "challenger": {"type": "object",
                                         "additionalProperties": ref("LiveFigure")}})}))}),
+    "Webhook": obj({"id": INTEGER, "usecase": STRING, "url": STRING,
+                    "events": {"type": "array", "items": STRING},
+                    "created_by": STRING, "created_at": TIME}),
+    "NewWebhook": obj({"id": INTEGER, "usecase": STRING, "url": STRING,
+                       "events": {"type": "array", "items": STRING},
+                       "created_by": STRING, "created_at": TIME,
+                       "secret": STRING | {"description": "Deliveries are signed with it "
+                                                          "(HMAC-SHA256); answered this once."}}),
+    "WebhookChoice": obj({"url": STRING | {"format": "uri", "maxLength": 500},
+                          "events": {"type": "array", "items": STRING, "description":
+                                     "Events to send (default: all)."}}, required=["url"]),
+    "WebhookList": obj({"usecase": STRING, "events": {"type": "array", "items": STRING},
+                        "webhooks": {"type": "array", "items": ref("Webhook")}}),
+    "Deliveries": obj({"webhook": ref("Webhook"), "deliveries": {"type": "array", "items": obj({
+        "id": INTEGER, "webhook_id": INTEGER, "event": STRING, "payload": {"type": "object"},
+        "status": {"type": "string", "enum": ["pending", "delivered", "failed"]},
+        "attempts": INTEGER, "next_attempt_at": TIME, "last_status": nullable(INTEGER),
+        "log": STRING, "created_at": TIME, "delivered_at": nullable(TIME)})}}),
     "History": obj({"predictions": {"type": "array", "items": ref("StoredPrediction")},
                     "next": nullable(INTEGER) | {"description": "Pass as `before` for the next "
                                                  "(older) page; null on the last page."}}),

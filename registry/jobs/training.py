@@ -11,9 +11,10 @@ import time
 import traceback
 
 import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
 from flask import current_app
 
-from registry import datasets, versions
+from registry import datasets, versions, webhooks
 from registry.datasets import combine
 from registry.database import db, unavailable, utcnow
 from registry.models import TrainingJob
@@ -98,6 +99,12 @@ def run(job_id: int) -> TrainingJob:
         beat.stop()
         job.finished_at = utcnow()
         db.session.commit()
+    try:
+        webhooks.emit(job.usecase, f"training.{job.status}", {
+            "job": job.id, "requested_by": job.requested_by, "message": job.message,
+            "version": job.model_version.version if job.model_version else None})
+    except SQLAlchemyError:  # the job's outcome is recorded; a lost notice must not undo it
+        db.session.rollback()
     return job
 
 

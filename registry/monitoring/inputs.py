@@ -9,8 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from registry import datasets, history
-from registry.database import db
-from registry.models import ModelVersion, Prediction, ReferenceProfile
+from registry.database import db, utcnow
+from registry.models import DriftState, ModelVersion, Prediction, ReferenceProfile
 from registry.monitoring import drift, profiles
 from usecases.base import UseCase
 
@@ -65,3 +65,29 @@ def report(usecase: UseCase, version: ModelVersion, *, last: int | None = None,
     compared = drift.compare(fields, profile, inputs)
     return {"usecase": version.usecase, "version": version.version,
             "reference_rows": profile["rows"], "window": covered} | compared
+
+
+def note_state(usecase: str, found: dict[str, Any]) -> bool:
+    """Remember whether the use case's latest inputs drift (a report of the production version
+    on the default window); when that changes, send drift.started or drift.ended. Whether it
+    changed."""
+    from registry import webhooks  # (webhooks reads the versions module, which reads this)
+
+    row = db.session.get(DriftState, usecase)
+    drifting = bool(found["drifting"])
+    if row is not None and row.drifting == drifting:
+        return False
+    first = row is None
+    if first:
+        row = DriftState(usecase=usecase, drifting=drifting)
+        db.session.add(row)
+    row.drifting, row.changed_at = drifting, utcnow()
+    db.session.commit()
+    if first and not drifting:
+        return False  # the first look finding nothing is not news
+    webhooks.emit(usecase, "drift.started" if drifting else "drift.ended", {
+        "version": found["version"], "fields_drifting": found["fields_drifting"],
+        "fields_tested": found["fields_tested"],
+        "fields": sorted({f["field"] for f in found["fields"] if f["drifting"]}),
+        "window": found["window"]})
+    return True

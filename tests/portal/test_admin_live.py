@@ -128,3 +128,18 @@ def test_the_promote_page_applies_the_policy_and_marks_an_override(as_admin, app
     assert "hotfix against the policy" in trail
     assert as_admin.post(f"/admin/models/{NAME}/policy", data={"clear": "1"}).status_code == 302
     assert "Set a policy" in as_admin.get(page).get_data(as_text=True)
+
+
+def test_the_webhooks_page_registers_shows_the_secret_once_and_removes(as_admin, app):
+    page = f"/admin/models/{NAME}/webhooks"
+    refused = as_admin.post(page, data={"url": "ftp://example.org/x"})
+    assert refused.status_code == 400 and "http:// or https://" in refused.get_data(as_text=True)
+    made = as_admin.post(page, data={"url": "http://127.0.0.1:9/hook", "events": ["promotion"]})
+    assert made.status_code == 201
+    secret = re.search(r'<code class="secret">([0-9a-f]{64})</code>',
+                       made.get_data(as_text=True)).group(1)
+    again = as_admin.get(page).get_data(as_text=True)
+    assert secret not in again and "http://127.0.0.1:9/hook" in again
+    hook = re.search(r'id="webhook-(\d+)"', again).group(1)
+    assert as_admin.post(f"{page}/{hook}/remove").status_code == 302
+    assert "No address is registered." in as_admin.get(page).get_data(as_text=True)

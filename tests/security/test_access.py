@@ -49,7 +49,7 @@ RULES = sorted(LISTING.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint))
 # A value for each URL variable; a route with a new variable fails until it gets one here.
 SAMPLE_ARGS = {"name": next(iter(USECASES)), "version": 1, "number": 1, "job_id": 1,
                "prediction_id": 1, "usecase_name": "made-from-a-table", "sha256": "0" * 64,
-               "user_id": 1, "filename": "style.css"}
+               "user_id": 1, "filename": "style.css", "webhook_id": 1}
 
 
 def public_endpoints() -> set[str]:

@@ -15,7 +15,7 @@ def page_posts(app) -> list[tuple[str, str]]:
     """(endpoint, url) of every page route that accepts a POST, with sample URL values."""
     name, usecase = next(iter(app.extensions["modelhub.usecases"].items()))
     samples = {"name": name, "version": 1, "user_id": 1, "job_id": 1, "prediction_id": 1,
-               "usecase_name": "made-from-a-table", "sha256": "0" * 64}
+               "usecase_name": "made-from-a-table", "sha256": "0" * 64, "webhook_id": 1}
     found = []
     with app.test_request_context():
         for rule in app.url_map.iter_rules():

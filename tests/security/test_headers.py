@@ -100,7 +100,7 @@ def page_urls(app) -> list[str]:
     """Every page (not API) a GET opens, with sample values, and each use case's example."""
     samples = {"name": next(iter(app.extensions["modelhub.usecases"])), "version": 1,
                "job_id": 1, "user_id": 1, "prediction_id": 1,
-               "usecase_name": "made-from-a-table", "sha256": "0" * 64}
+               "usecase_name": "made-from-a-table", "sha256": "0" * 64, "webhook_id": 1}
     found = []
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
