@@ -37,11 +37,11 @@ services:
 	scripts/install-services
 
 # The whole suite on the embedded default (SQLite), then everything that touches the registry's
-# SQL again on PostgreSQL: the registry, the API, the history, the data and table pages, the
-# reliability and browser tests.
+# SQL again on PostgreSQL: the registry, the API, the history, the data, table and live-evidence
+# pages, the reliability and browser tests.
 PG_TESTS ?= tests/registry tests/test_migrations.py tests/api tests/portal/test_history.py \
 	tests/portal/test_admin_data.py tests/portal/test_admin_tables.py tests/portal/test_table_pages.py \
-	tests/reliability tests/e2e
+	tests/portal/test_admin_live.py tests/reliability tests/e2e
 # Left out there: what does not touch the database (the OpenAPI document, the artifact store,
 # pure figures) and the test that already runs both databases side by side.
 PG_SKIP ?= --ignore=tests/registry/test_both_databases.py --ignore=tests/registry/test_artifacts.py \
