@@ -2,23 +2,13 @@
 from __future__ import annotations
 
 import flask_login
-from flask import Flask, Response, request
+from flask import Flask, request
 from flask_wtf import CSRFProtect
 
 from portal.sessions import COOKIELESS_PREFIX
 
 
-class LoginManager(flask_login.LoginManager):
-    """Flask-Login, minus its remember-me bookkeeping on the cookieless API, where no cookie is
-    ever read or set (a twentieth of a prediction's framework cost went to it)."""
-
-    def _update_remember_cookie(self, response: Response) -> Response:
-        if request.path.startswith(COOKIELESS_PREFIX):
-            return response
-        return super()._update_remember_cookie(response)
-
-
-login = LoginManager()
+login = flask_login.LoginManager()
 csrf = CSRFProtect()
 
 

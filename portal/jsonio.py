@@ -32,7 +32,7 @@ class JSONProvider(DefaultJSONProvider):
     def response(self, *args: Any, **kwargs: Any) -> Response:
         if (self.compact is None and self._app.debug) or self.compact is False:
             return super().response(*args, **kwargs)
-        obj = self._prepare_response_obj(args, kwargs)
+        obj = response_value(args, kwargs)
         try:
             body = self._encode(obj) + b"\n"
         except TypeError:
@@ -42,6 +42,16 @@ class JSONProvider(DefaultJSONProvider):
     def _encode(self, obj: Any) -> bytes:
         option = OPTIONS | (orjson.OPT_SORT_KEYS if self.sort_keys else 0)
         return orjson.dumps(obj, default=self.default, option=option)
+
+
+def response_value(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """What `jsonify(*args, **kwargs)` answers, as Flask documents it: one argument as itself,
+    several as a list, keywords as an object, nothing as null; both at once is an error."""
+    if args and kwargs:
+        raise TypeError("jsonify() takes positional or keyword arguments, not both")
+    if not args:
+        return kwargs or None
+    return args[0] if len(args) == 1 else list(args)
 
 
 def init_app(app: Flask) -> None:

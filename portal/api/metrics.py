@@ -47,12 +47,11 @@ class Metrics:
 
     def observe_request(self, response: Response) -> Response:
         """Record the time since the request came in (an after_request hook)."""
-        current = request._get_current_object()  # type: ignore[attr-defined]  # one lookup
-        started = current.environ.get(STARTED)
+        started = request.environ.get(STARTED)
         if started is not None:
-            method = current.method if current.method in METHODS else "other"
+            method = request.method if request.method in METHODS else "other"
             # The endpoint name, never the path: paths are unbounded (ids, typos, scans).
-            key = (current.endpoint or "unmatched", method, response.status_code)
+            key = (request.endpoint or "unmatched", method, response.status_code)
             child = self.children.get(key)
             if child is None:
                 child = self.children[key] = self.requests.labels(key[0], method,

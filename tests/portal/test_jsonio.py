@@ -33,3 +33,18 @@ def test_answers_read_back_as_flasks_own_provider_writes_them(app, value):
         body = app.json.response(value).get_data()
         assert json.loads(body) == json.loads(flasks.dumps(value))
         assert json.loads(app.json.dumps(value)) == json.loads(flasks.dumps(value))
+
+
+@pytest.mark.parametrize("args, kwargs", [((), {}), ((1,), {}), ((1, "two"), {}),
+                                          ((), {"a": 1, "b": [2]}), (({"a": 1},), {})],
+                         ids=["nothing", "one", "several", "keywords", "an object"])
+def test_jsonify_takes_its_arguments_as_flasks_own_provider_does(app, args, kwargs):
+    flasks = DefaultJSONProvider(app)
+    with app.test_request_context():
+        assert json.loads(app.json.response(*args, **kwargs).get_data()) == \
+            json.loads(flasks.response(*args, **kwargs).get_data())
+
+
+def test_jsonify_refuses_arguments_and_keywords_together(app):
+    with app.test_request_context(), pytest.raises(TypeError):
+        app.json.response(1, a=2)
