@@ -7,6 +7,12 @@ alone (`bare_word`). The scoring loop also calls `sentiment_valence` for every w
 lexicon words can score: the others are appended as the 0 it would append. Everything that scores
 (boosters, negations, "but", idioms, capitals, punctuation emphasis) is NLTK's own code, so the
 scores equal `text.polarity`'s; tests compare the two on every held-out review.
+
+It calls two of NLTK's methods, `sentiment_valence` and the private `_but_check`, with a
+stand-in for SentiText: kept because it is 4.2 times as fast (0.145 ms against 0.606 ms per
+held-out review of 74 words on average, 1,000 reviews, one core), and the comparison with
+`polarity_scores` on every held-out review in tests/usecases/test_sentiment.py fails the
+moment NLTK changes either method underneath.
 """
 from __future__ import annotations
 
