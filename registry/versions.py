@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from registry.artifacts import ArtifactStore, open_store
+from registry.artifacts import ArtifactStore, StoredArtifact, open_store
 from registry.database import db, utcnow
 from registry.models import Challenger, ModelVersion, Promotion, ReferenceProfile
 
@@ -58,13 +58,15 @@ def register_version(usecase: str, model: Any, *, trained_by: str, params: dict[
                      data_fingerprint: str, train_rows: int, test_rows: int,
                      training_seconds: float, dataset_version_id: int | None = None,
                      input_schema: list[dict[str, Any]] | None = None,
-                     reference: dict[str, Any] | None = None) -> ModelVersion:
+                     reference: dict[str, Any] | None = None,
+                     artifact: StoredArtifact | None = None) -> ModelVersion:
     """Store a trained model as the next version of its use case, in stage 'candidate', with
-    the reference profile of its training inputs when given."""
-    store = artifact_store()
+    the reference profile of its training inputs when given. `artifact` is the model already
+    in the store (saved by the caller to measure it), else it is saved here."""
     # Saved once: the key names the content, not the version number, so it does not change
     # when another trainer takes our number and we try the next one.
-    artifact = store.save(model, usecase)
+    if artifact is None:
+        artifact = artifact_store().save(model, usecase)
     for _attempt in range(3):
         number = next_version_number(usecase)
         row = ModelVersion(usecase=usecase, version=number, stage="candidate",

@@ -13,7 +13,7 @@ from typing import Any, Callable, ClassVar
 import pandas as pd
 from flask import Blueprint
 
-from usecases.fields import Field
+from usecases.fields import Field, inputs_from_data
 
 # progress(fraction 0..1, message): how a trainer says how far it is.
 Progress = Callable[[float, str], None]
@@ -145,9 +145,21 @@ class UseCase:
         receives them) and target values (as `target` parses them)."""
         raise NotImplementedError
 
-    def evaluate(self, model: Any, frame: pd.DataFrame) -> dict[str, float]:
-        """The held-out metrics of a trained model on labelled rows in the trainer's columns."""
+    def held_out_inputs(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
+        """Labelled rows (in the trainer's columns) as the validated inputs `predict` receives,
+        one per row: by default the columns named like fields."""
+        return inputs_from_data(self.fields, frame.to_dict("records"))
+
+    def measure(self, results: list[dict[str, Any]], frame: pd.DataFrame) -> dict[str, float]:
+        """The held-out metrics of `predict`'s results for `held_out_inputs(frame)`, against
+        the frame's targets (see usecases/measures.py)."""
         raise NotImplementedError
+
+    def evaluate(self, model: Any, frame: pd.DataFrame) -> dict[str, float]:
+        """The held-out metrics of a model on labelled rows in the trainer's columns, measured
+        through `predict`: the figures shown are those of the code that serves requests, so a
+        fast path written for serving can never drift from them unseen."""
+        return self.measure(self.predict(model, self.held_out_inputs(frame)), frame)
 
     def reference_inputs(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Training rows (in the trainer's columns) as inputs, one column per field they give:
@@ -201,7 +213,7 @@ def check_contract(usecase: UseCase, entry_name: str) -> None:
         if getattr(type(usecase), method) is getattr(UseCase, method):
             raise PluginError(f"use case {entry_name!r} does not implement {method}()")
     if usecase.target is not None:
-        for method in ("labelled_frame", "evaluate"):
+        for method in ("labelled_frame", "measure"):
             if getattr(type(usecase), method) is getattr(UseCase, method):
                 raise PluginError(f"use case {entry_name!r} has a target but does not "
                                   f"implement {method}()")

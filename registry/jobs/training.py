@@ -65,12 +65,21 @@ def run(job_id: int) -> TrainingJob:
             data = data.sample(int(sample), int(sample))
         trained = usecase.train(data, lambda f, m: report(job, 0.05 + 0.85 * f, m))
         seconds = time.perf_counter() - began
-        report(job, 0.92, "saving the model")
-        params = trained.params | {"evaluation": evaluation(usecase, trained.model, data,
-                                                            new_test)}
+        report(job, 0.9, "saving the model")
+        artifact = versions.artifact_store().save(trained.model, job.usecase)
+        # What is recorded is measured on the stored artifact, through the serving code.
+        report(job, 0.93, "measuring the stored model on the held-out rows")
+        try:
+            served = versions.artifact_store().load(artifact.key, artifact.sha256)
+            metrics = trained.metrics | usecase.evaluate(served, data.test)
+        except Exception:
+            versions.remove_unreferenced(artifact.key)  # nothing will name it
+            raise
+        note_differences(job, trained.metrics, metrics)
+        params = trained.params | {"evaluation": evaluation(usecase, served, data, new_test)}
         row = versions.register_version(
-            job.usecase, trained.model, trained_by=job.requested_by, params=params,
-            metrics=trained.metrics, leaderboard=trained.leaderboard,
+            job.usecase, trained.model, artifact=artifact, trained_by=job.requested_by,
+            params=params, metrics=metrics, leaderboard=trained.leaderboard,
             data_fingerprint=data.fingerprint, train_rows=len(data.train),
             test_rows=len(data.test), training_seconds=seconds,
             dataset_version_id=chosen.version.id,
@@ -106,6 +115,19 @@ def run(job_id: int) -> TrainingJob:
     except SQLAlchemyError:  # the job's outcome is recorded; a lost notice must not undo it
         db.session.rollback()
     return job
+
+
+def note_differences(job: TrainingJob, trained: dict[str, float],
+                     served: dict[str, float]) -> None:
+    """Say in the job's log where the trainer's figures and the stored model's differ (the
+    stored model's are recorded): a compiled fast path or a serialisation that is not faithful
+    shows here."""
+    for name, value in trained.items():
+        again = served.get(name)
+        if isinstance(value, (int, float)) and isinstance(again, (int, float)) \
+                and abs(value - again) > 1e-9 * max(1.0, abs(value)):
+            log(job, f"{name}: the trainer measured {value:.6g}, the stored model "
+                     f"{again:.6g} (recorded)")
 
 
 def evaluation(usecase, model, data, new_test) -> dict:

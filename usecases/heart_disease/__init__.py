@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
+from usecases import measures
 from usecases.base import Dataset, Progress, TrainedModel, UseCase
 from usecases.heart_disease import data as heart_data
 from usecases.heart_disease import model as heart_model
@@ -46,8 +47,9 @@ class HeartDisease(UseCase):
         frame[heart_data.TARGET] = np.array([int(t == DISEASE) for t in targets], dtype=int)
         return frame
 
-    def evaluate(self, model: Any, frame: pd.DataFrame) -> dict[str, float]:
-        return heart_model.held_out_metrics(model, frame)
+    def measure(self, results: list[dict[str, Any]], frame: pd.DataFrame) -> dict[str, float]:
+        return measures.binary(frame[heart_data.TARGET].to_numpy(dtype=int),
+                               np.array([result["probability"] for result in results]))
 
     def train(self, data: Dataset, progress: Progress) -> TrainedModel:
         """Cross-validate the candidates, refit the best on all training rows, test it."""
@@ -60,7 +62,7 @@ class HeartDisease(UseCase):
         progress(0.85, f"refitting {board.best} on all training rows")
         fitted = heart_model.fit(candidates[board.best], data.train)
         progress(0.95, "measuring on the held-out patients")
-        metrics = heart_model.held_out_metrics(fitted, data.test)
+        metrics = self.evaluate(fitted, data.test)
         settings = fitted.pipeline.named_steps["classify"].get_params()
         params = {"algorithm": board.best, "cv_roc_auc": board.rows[0]["cv_score"],
                   "cv_folds": 5, "threshold": 0.5, "features": list(heart_data.FEATURES),

@@ -10,8 +10,6 @@ from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import (accuracy_score, confusion_matrix, f1_score, precision_score,
-                             recall_score, roc_auc_score)
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
@@ -90,23 +88,6 @@ def fit(pipeline: Pipeline, train: pd.DataFrame) -> HeartModel:
     pipeline.fit(train[list(FEATURES)], train[TARGET])
     return HeartModel(pipeline=pipeline, reference=reference_of(train),
                       compiled=compile_pipeline(pipeline))
-
-
-def held_out_metrics(model: HeartModel, test: pd.DataFrame) -> dict[str, float]:
-    """Classification metrics on the held-out patients, with the confusion counts."""
-    truth = test[TARGET].to_numpy()
-    probability = model.predict_proba(test[list(FEATURES)])[:, 1]
-    guess = (probability >= 0.5).astype(int)
-    tn, fp, fn, tp = confusion_matrix(truth, guess, labels=[0, 1]).ravel()
-    return {
-        "roc_auc": float(roc_auc_score(truth, probability)),
-        "accuracy": float(accuracy_score(truth, guess)),
-        "recall": float(recall_score(truth, guess, zero_division=0)),
-        "precision": float(precision_score(truth, guess, zero_division=0)),
-        "f1": float(f1_score(truth, guess, zero_division=0)),
-        "true_positives": int(tp), "false_positives": int(fp),
-        "true_negatives": int(tn), "false_negatives": int(fn),
-    }
 
 
 def to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:

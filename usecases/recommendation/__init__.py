@@ -4,6 +4,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from flask import Blueprint
 from threadpoolctl import ThreadpoolController
@@ -12,6 +13,7 @@ from usecases.base import Dataset, Progress, TrainedModel, UseCase
 from usecases.recommendation import data as movie_data
 from usecases.recommendation import evaluation, labelled
 from usecases.recommendation.form import EXAMPLES, FIELDS, input_errors
+from usecases.recommendation.prepared import prepared
 from usecases.recommendation.results import recommend
 from usecases.recommendation.views import search_movies
 
@@ -58,8 +60,31 @@ class Recommendation(UseCase):
     def labelled_frame(self, rows: list[dict[str, Any]], targets: list[Any]) -> pd.DataFrame:
         return labelled.frame(rows, targets)
 
+    def held_out_inputs(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
+        """A request for ten movies for each user who liked a held-out movie."""
+        return [{"movies": None, "ratings": None, "user_id": user, "count": evaluation.K}
+                for user in sorted(evaluation.liked_later(frame))]
+
+    def measure(self, results: list[dict[str, Any]], frame: pd.DataFrame) -> dict[str, float]:
+        """NDCG@10 and precision@10 of the served lists against the movies each user then
+        liked (a liked movie the model cannot list still counts in the ideal ranking)."""
+        liked = evaluation.liked_later(frame)
+        if not results:
+            return {"ndcg_at_10": 0.0, "precision_at_10": 0.0, "users_ranked": 0}
+        hits = np.array([[movie in liked[result["for_user"]] for movie in result["output"]]
+                         + [False] * (evaluation.K - len(result["output"]))
+                         for result in results], dtype=bool)
+        n_relevant = np.array([len(liked[result["for_user"]]) for result in results])
+        return evaluation.ranking_figures(hits, n_relevant)
+
     def evaluate(self, model: Any, frame: pd.DataFrame) -> dict[str, float]:
-        return evaluation.held_out_metrics(model, frame)
+        """Ranking figures through `predict`, for the users the model knows; the error of
+        predicted stars on every held-out rating (RMSE) from the model itself, since serving
+        predicts stars only for the movies it lists."""
+        known = prepared(model).user_at
+        rows = [row for row in self.held_out_inputs(frame) if row["user_id"] in known]
+        figures = self.measure(self.predict(model, rows), frame)
+        return figures | {"rmse": evaluation.held_out_metrics(model, frame)["rmse"]}
 
     def reference_inputs(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Each training user's liked movies (rated 4 or more), as a visitor picks them."""
@@ -88,10 +113,10 @@ class Recommendation(UseCase):
         progress(0.8, f"refitting {board.best} on all training ratings")
         model = evaluation.candidates()[board.best].fit(data.train, movies)
         progress(0.9, "measuring on the held-out ratings")
-        metrics = evaluation.held_out_metrics(model, data.test)
+        metrics = self.evaluate(model, data.test)
         baseline = (model if board.best == evaluation.BASELINE else
                     evaluation.candidates()[evaluation.BASELINE].fit(data.train, movies))
-        floor = evaluation.held_out_metrics(baseline, data.test)
+        floor = self.evaluate(baseline, data.test)
         metrics |= {"baseline_ndcg_at_10": floor["ndcg_at_10"],
                     "baseline_precision_at_10": floor["precision_at_10"],
                     "ndcg_lift_over_baseline": metrics["ndcg_at_10"] / floor["ndcg_at_10"]

@@ -53,12 +53,26 @@ def held_out_metrics(model: Recommender, test: pd.DataFrame, k: int = K) -> dict
     relevant[rows[liked & known], items[liked & known]] = True
     best = model.top(ranking, people, k)
     hits = np.take_along_axis(relevant, best, axis=1)
+    ranked = n_relevant > 0
+    return ranking_figures(hits[ranked], n_relevant[ranked]) | {"rmse": rmse}
+
+
+def ranking_figures(hits: np.ndarray, n_relevant: np.ndarray) -> dict[str, float]:
+    """NDCG@k and precision@k of ranked lists: `hits` (people x k) tells which listed movies
+    the person then liked, `n_relevant` how many they liked in all (at least one each)."""
+    k = hits.shape[1]
     gains = 1.0 / np.log2(np.arange(2, k + 2))
     ideal = np.cumsum(gains)[np.minimum(n_relevant, k) - 1]
-    ranked = n_relevant > 0
-    ndcg = (hits @ gains)[ranked] / ideal[ranked]
-    return {"ndcg_at_10": float(ndcg.mean()), "precision_at_10": float(hits[ranked].mean()),
-            "rmse": rmse, "users_ranked": int(ranked.sum())}
+    ndcg = (hits @ gains) / ideal
+    return {"ndcg_at_10": float(ndcg.mean()), "precision_at_10": float(hits.mean()),
+            "users_ranked": len(hits)}
+
+
+def liked_later(test: pd.DataFrame) -> dict[int, set[int]]:
+    """Each user's held-out movies rated RELEVANT stars or more (users with none are left out)."""
+    liked = test[test["rating"] >= RELEVANT]
+    return {int(user): set(map(int, movies))
+            for user, movies in liked.groupby("user_id")["movie_id"]}
 
 
 def compare(models: dict[str, Recommender], train: pd.DataFrame, movies: pd.DataFrame,

@@ -4,9 +4,11 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
+from usecases import measures
 from usecases.base import Dataset, Progress, TrainedModel, UseCase
 from usecases.sentiment import data as review_data
 from usecases.sentiment import explain as review_explain
@@ -54,8 +56,13 @@ class Sentiment(UseCase):
         return pd.DataFrame({review_data.TEXT: texts, review_data.TARGET: list(targets)},
                             columns=[review_data.TEXT, review_data.TARGET])
 
-    def evaluate(self, model: Any, frame: pd.DataFrame) -> dict[str, float]:
-        return review_model.held_out_metrics(model, frame)
+    def held_out_inputs(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
+        return [{"review": text} for text in frame[review_data.TEXT].tolist()]
+
+    def measure(self, results: list[dict[str, Any]], frame: pd.DataFrame) -> dict[str, float]:
+        return measures.binary(review_model.target(frame),
+                               np.array([result["probability"] for result in results]),
+                               review_model.THRESHOLD)
 
     def train(self, data: Dataset, progress: Progress) -> TrainedModel:
         """Cross-validate the candidates, refit the best on all training reviews, test it."""
@@ -71,7 +78,7 @@ class Sentiment(UseCase):
         progress(0.9, f"refitting {board.best} on all training reviews")
         fitted = candidates[board.best].fit(X, y)
         progress(0.95, "measuring on the held-out reviews")
-        metrics = review_model.held_out_metrics(fitted, data.test)
+        metrics = self.evaluate(fitted, data.test)
         params = {"algorithm": board.best, "cv_roc_auc": board.rows[0]["cv_score"],
                   "cv_folds": CV_FOLDS, "threshold": review_model.THRESHOLD,
                   "vocabulary": vocabulary_size(fitted), "train_reviews": len(data.train)}

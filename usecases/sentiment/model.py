@@ -15,8 +15,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import (accuracy_score, confusion_matrix, f1_score, precision_score,
-                             recall_score, roc_auc_score)
 from sklearn.naive_bayes import MultinomialNB
 from sklearn.pipeline import Pipeline
 
@@ -113,21 +111,4 @@ def candidates() -> dict[str, Pipeline]:
         "blend of logistic regression and naive Bayes": Pipeline(
             [("features", features()),
              ("classify", LogOddsBlend((logistic(), naive_bayes())))]),
-    }
-
-
-def held_out_metrics(model: Pipeline, test: pd.DataFrame) -> dict[str, float]:
-    """Classification metrics on the held-out reviews ("great" is the positive class)."""
-    truth = target(test)
-    probability = model.predict_proba(test[[TEXT]])[:, 1]
-    guess = (probability >= THRESHOLD).astype(int)
-    tn, fp, fn, tp = confusion_matrix(truth, guess, labels=[0, 1]).ravel()
-    return {
-        "roc_auc": float(roc_auc_score(truth, probability)),
-        "accuracy": float(accuracy_score(truth, guess)),
-        "f1": float(f1_score(truth, guess, zero_division=0)),
-        "precision": float(precision_score(truth, guess, zero_division=0)),
-        "recall": float(recall_score(truth, guess, zero_division=0)),
-        "true_positives": int(tp), "false_positives": int(fp),
-        "true_negatives": int(tn), "false_negatives": int(fn),
     }

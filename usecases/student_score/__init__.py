@@ -8,6 +8,7 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.model_selection import KFold
 
+from usecases import measures
 from usecases.base import Dataset, Progress, TrainedModel, UseCase
 from usecases.student_score import data as star_data
 from usecases.student_score import model as star_model
@@ -47,9 +48,9 @@ class StudentScore(UseCase):
         frame[star_data.TARGET] = np.array(targets, dtype=float)
         return frame
 
-    def evaluate(self, model: Any, frame: pd.DataFrame) -> dict[str, float]:
-        return star_model.measured(frame[star_data.TARGET].to_numpy(),
-                                   model.predict(frame[list(star_data.FEATURES)]))
+    def measure(self, results: list[dict[str, Any]], frame: pd.DataFrame) -> dict[str, float]:
+        return measures.regression(frame[star_data.TARGET].to_numpy(dtype=float),
+                                   np.array([result["output"] for result in results]))
 
     def train(self, data: Dataset, progress: Progress) -> TrainedModel:
         """Cross-validate the candidates, refit the best on all training rows, test it."""
@@ -61,7 +62,8 @@ class StudentScore(UseCase):
                                    span=(0.1, 0.8))
         progress(0.85, f"refitting {board.best} on all training rows")
         fitted, metrics = star_model.fit(clone(candidates[board.best]), data.train, data.test)
-        progress(0.95, "measured on the held-out pupils")
+        progress(0.95, "measuring on the held-out pupils")
+        metrics |= self.evaluate(fitted, data.test)  # as served: the scores visitors are given
         regressor = fitted.pipeline.named_steps["regress"]
         settings = regressor.get_params() | ({"alpha": float(regressor.alpha_)}
                                              if hasattr(regressor, "alpha_") else {})

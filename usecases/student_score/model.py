@@ -9,11 +9,11 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
 from sklearn.linear_model import RidgeCV
-from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 from sklearn.model_selection import KFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import SplineTransformer, StandardScaler, TargetEncoder
 
+from usecases import measures
 from usecases.occlusion import occluded
 from usecases.student_score.classroom import (FREE_LUNCH, KEY, NO_CLASSROOM, READING,
                                               ClassroomProfile, classroom_key, row_keys)
@@ -120,12 +120,9 @@ def fit(pipeline: Pipeline, train: pd.DataFrame, test: pd.DataFrame
     errors = truth - guess
     low, high = (float(q) for q in np.quantile(errors, INTERVAL))
     baseline = np.full_like(truth, float(train[TARGET].mean()))
-    metrics = measured(truth, guess) | {
-        "baseline_r2": float(r2_score(truth, baseline)),
-        "baseline_mae": float(mean_absolute_error(truth, baseline)),
-        "baseline_rmse": float(np.sqrt(mean_squared_error(truth, baseline))),
-        "interval_width": high - low,
-    }
+    metrics = measures.regression(truth, guess) | {
+        f"baseline_{name}": value for name, value in measures.regression(truth, baseline).items()
+    } | {"interval_width": high - low}
     model = ScoreModel(pipeline=pipeline, reference=reference_of(train), low=low, high=high,
                        typical_error=metrics["mae"], compiled=compile_pipeline(pipeline))
     if model.compiled is not None:
@@ -135,13 +132,6 @@ def fit(pipeline: Pipeline, train: pd.DataFrame, test: pd.DataFrame
         if not np.abs(compiled_guess - guess).max() <= COMPILED_TOLERANCE:
             model.compiled = None
     return model, metrics
-
-
-def measured(truth: np.ndarray, guess: np.ndarray) -> dict[str, float]:
-    """R-squared, mean absolute and root mean squared error of scores against the truth."""
-    return {"r2": float(r2_score(truth, guess)),
-            "mae": float(mean_absolute_error(truth, guess)),
-            "rmse": float(np.sqrt(mean_squared_error(truth, guess)))}
 
 
 def to_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -13,8 +13,6 @@ from sklearn.ensemble import (HistGradientBoostingClassifier, HistGradientBoosti
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, RidgeCV
-from sklearn.metrics import (accuracy_score, balanced_accuracy_score, f1_score,
-                             mean_absolute_error, mean_squared_error, r2_score, roc_auc_score)
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
@@ -137,26 +135,6 @@ def to_frame(fields: tuple[Field, ...], rows: list[dict[str, Any]]) -> pd.DataFr
             columns[f.name] = np.array([np.nan if v is None else v for v in values],
                                        dtype=object)
     return pd.DataFrame(columns, columns=[f.name for f in fields])
-
-
-def measured(task: str, truth: np.ndarray, model: TableModel, frame: pd.DataFrame
-             ) -> dict[str, float]:
-    """Held-out metrics: R^2, RMSE and MAE for regression; accuracy, balanced accuracy, macro F1
-    and (two classes) ROC AUC for classification."""
-    if task == "regression":
-        guess = model.pipeline.predict(frame)
-        return {"r2": float(r2_score(truth, guess)),
-                "rmse": float(np.sqrt(mean_squared_error(truth, guess))),
-                "mae": float(mean_absolute_error(truth, guess))}
-    guess = model.pipeline.predict(frame)
-    out = {"accuracy": float(accuracy_score(truth, guess)),
-           "balanced_accuracy": float(balanced_accuracy_score(truth, guess)),
-           "f1_macro": float(f1_score(truth, guess, average="macro", zero_division=0))}
-    if len(model.classes) == 2 and len(set(truth)) == 2:
-        positive = list(model.pipeline.classes_).index(model.classes[1])
-        out["roc_auc"] = float(roc_auc_score(truth == model.classes[1],
-                                             model.pipeline.predict_proba(frame)[:, positive]))
-    return out
 
 
 def score(model: TableModel, fields: tuple[Field, ...], rows: list[dict[str, Any]]

@@ -13,6 +13,7 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
+from usecases import measures
 from usecases.base import Dataset, Progress, TrainedModel, UseCase
 from usecases.fields import Boolean, Choice, Field, Number, Text, field_from_spec
 from usecases.tabular import model as table_model
@@ -106,7 +107,7 @@ class TabularUseCase(UseCase):
 
     @property
     def positive_class(self) -> str | None:
-        """The class whose probability the held-out ROC AUC ranks by (see model.measured)."""
+        """The class whose probability the held-out ROC AUC ranks by (see measure)."""
         return self.classes[1] if len(self.classes) == 2 else None
 
     def labelled_frame(self, rows: list[dict[str, Any]], targets: list[Any]) -> pd.DataFrame:
@@ -115,9 +116,18 @@ class TabularUseCase(UseCase):
                                    else np.array([str(t) for t in targets], dtype=object))
         return frame
 
-    def evaluate(self, model: Any, frame: pd.DataFrame) -> dict[str, float]:
-        return table_model.measured(self.task, frame[self.target.name].to_numpy(), model,
-                                    frame[model.columns])
+    def measure(self, results: list[dict[str, Any]], frame: pd.DataFrame) -> dict[str, float]:
+        """R-squared, RMSE and MAE for regression; accuracy, balanced accuracy, macro F1 and
+        (two classes) the ROC AUC of the second class's probability for classification."""
+        truth = frame[self.target.name].to_numpy()
+        if self.task == "regression":
+            return measures.regression(truth.astype(float),
+                                       np.array([result["output"] for result in results]))
+        positive = self.positive_class
+        return measures.classes(
+            truth.astype(str), np.array([result["output"] for result in results]), positive,
+            None if positive is None else
+            np.array([result["probabilities"].get(positive, 0.0) for result in results]))
 
     # -- training ----------------------------------------------------------------------------
     def train(self, data: Dataset, progress: Progress) -> TrainedModel:
@@ -139,11 +149,11 @@ class TabularUseCase(UseCase):
             pipeline=pipeline, task=self.task, columns=columns, classes=self.classes,
             reference=table_model.reference_of(self.fields, data.train))
         test = data.test[columns]
-        metrics = self.evaluate(model, data.test)
         if self.task == "regression":
             errors = data.test[self.target.name].to_numpy() - pipeline.predict(test)
             model.interval = (float(np.quantile(errors, 0.1)), float(np.quantile(errors, 0.9)))
             model.typical_error = float(np.mean(np.abs(errors)))
+        metrics = self.evaluate(model, data.test)
         progress(0.95, "measured on the held-out rows")
         params = {"algorithm": board.best, f"cv_{self.primary_metric}": board.rows[0]["cv_score"],
                   "cv_folds": FOLDS, "features": columns, "task": self.task}
