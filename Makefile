@@ -46,9 +46,13 @@ PG_TESTS ?= tests/registry tests/test_migrations.py tests/api tests/portal/test_
 # pure figures) and the test that already runs both databases side by side.
 PG_SKIP ?= --ignore=tests/registry/test_both_databases.py --ignore=tests/registry/test_artifacts.py \
 	--ignore=tests/registry/monitoring/test_figures.py --ignore=tests/api/test_openapi.py
+# Test files are shared out among PYTEST_WORKERS processes (pytest-xdist; 0 runs them in this
+# one); each process trains its own copy of the use cases and starts its own services.
+PYTEST_WORKERS ?= 2
+XDIST := -n $(PYTEST_WORKERS) --dist loadfile
 test: setup browser services
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
-	$(BIN)/python -m pytest --database postgresql $(PG_TESTS) $(PG_SKIP) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) --database postgresql $(PG_TESTS) $(PG_SKIP) $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
