@@ -8,8 +8,15 @@ from __future__ import annotations
 
 import itertools
 import os
-from dataclasses import dataclass
-from pathlib import Path
+
+# One OpenMP thread per test process (and the trainers and servers they start): the suite runs
+# in as many processes as there are cores, and OpenMP threads of two processes waiting on each
+# other spun for minutes (a histogram gradient boosting's cross-validation froze for 180 s).
+# Set before scikit-learn loads its OpenMP runtime, which reads it once.
+os.environ["OMP_NUM_THREADS"] = "1"
+
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import pytest
 from flask_migrate import upgrade
