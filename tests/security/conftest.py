@@ -2,6 +2,8 @@
 an app that checks CSRF tokens, and one trained app shared by a module's many small requests."""
 from __future__ import annotations
 
+import hashlib
+
 from pathlib import Path
 from typing import Any, Callable
 
@@ -43,6 +45,19 @@ def row_counts(app: Flask) -> dict[str, int]:
     with app.app_context():
         return {table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table))
                 for table in db.metadata.sorted_tables}
+
+
+def table_contents(app: Flask) -> dict[str, str]:
+    """Every table's rows in key order, as one digest each: a refused request must change no
+    value (a promotion changes no count, only a stage)."""
+    with app.app_context():
+        found = {}
+        for table in db.metadata.sorted_tables:
+            order = list(table.primary_key.columns) or list(table.columns)
+            rows = db.session.execute(sa.select(table).order_by(*order)).all()
+            found[table.name] = hashlib.sha256(repr([tuple(row) for row in rows])
+                                               .encode()).hexdigest()
+        return found
 
 
 @pytest.fixture

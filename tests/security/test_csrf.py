@@ -5,41 +5,57 @@ from __future__ import annotations
 from flask import url_for
 
 from tests.portal.conftest import PASSWORD, csrf_token_in
-from tests.security.conftest import USERNAMES, row_counts, signed_in
+from tests.security.conftest import USERNAMES, row_counts, signed_in, table_contents
 
 # The API takes bearer tokens, never cookies, so it has no CSRF check (see portal/api).
 TOKEN_BLUEPRINTS = ("api", "ops")
 
 
-def page_posts(app) -> list[tuple[str, str]]:
-    """(endpoint, url) of every page route that accepts a POST, with sample URL values."""
+STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
+FIELDS = {"username": "mallory", "password": "long enough!", "role": "admin", "reason": "forged"}
+# What a forged request may carry instead of the form's token: nothing at all, an empty form,
+# the form's fields without it, the same as JSON, and an empty JSON object.
+BODIES = {
+    "no body": {},
+    "an empty form": {"data": {}},
+    "a form without the token": {"data": FIELDS},
+    "JSON without the token": {"json": FIELDS},
+    "an empty JSON object": {"json": {}},
+}
+
+
+def page_posts(app) -> list[tuple[str, str, str]]:
+    """(endpoint, method, url) of every page route that changes state, with sample URL
+    values."""
     name, usecase = next(iter(app.extensions["modelhub.usecases"].items()))
     samples = {"name": name, "version": 1, "user_id": 1, "job_id": 1, "prediction_id": 1,
                "usecase_name": "made-from-a-table", "sha256": "0" * 64, "webhook_id": 1}
     found = []
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
-            if "POST" in rule.methods and rule.endpoint.rpartition(".")[0] not in TOKEN_BLUEPRINTS:
-                found.append((rule.endpoint,
+            if rule.endpoint.rpartition(".")[0] in TOKEN_BLUEPRINTS:
+                continue
+            for method in sorted(set(STATE_CHANGING) & rule.methods):
+                found.append((rule.endpoint, method,
                               url_for(rule.endpoint, **{k: samples[k] for k in rule.arguments})))
     return sorted(found)
 
 
-def test_every_form_post_without_its_token_is_refused(csrf_app):
+def test_every_state_changing_page_request_without_its_token_is_refused(csrf_app):
     admin = signed_in(csrf_app, "admin")
     posts = page_posts(csrf_app)
-    # Sign-in, sign-out, admin actions and a use case's predict at least.
-    assert {"auth.login", "auth.logout", "admin.create_user", "admin.promote",
-            "history.record_outcome", "history.record_bulk"} <= {endpoint for endpoint, _ in posts}
+    # Sign-in, sign-out, admin actions (some with no form at all) and a use case's predict.
+    assert {"auth.login", "auth.logout", "admin.create_user", "admin.promote", "admin.retrain",
+            "history.record_outcome", "history.record_bulk"} <= {e for e, _, _ in posts}
     name = next(iter(csrf_app.extensions["modelhub.usecases"]))
-    assert f"{name}.predict" in {endpoint for endpoint, _ in posts}
-    for endpoint, target in posts:
-        before = row_counts(csrf_app)
-        response = admin.post(target, data={"username": "mallory", "password": "long enough!",
-                                            "role": "admin", "reason": "forged"})
-        assert response.status_code == 400, (endpoint, response.status_code)
-        assert "CSRF token is missing" in response.get_data(as_text=True), endpoint
-        assert row_counts(csrf_app) == before, endpoint
+    assert f"{name}.predict" in {endpoint for endpoint, _, _ in posts}
+    for endpoint, method, target in posts:
+        for kind, body in BODIES.items():
+            before = table_contents(csrf_app)
+            response = admin.open(target, method=method, **body)
+            assert response.status_code == 400, (endpoint, method, kind, response.status_code)
+            assert "CSRF token is missing" in response.get_data(as_text=True), (endpoint, kind)
+            assert table_contents(csrf_app) == before, (endpoint, method, kind)
     assert admin.get("/admin/").status_code == 200  # still signed in: logout was refused too
 
 
