@@ -2,6 +2,7 @@
 their guards, each use case's input schema from its declared fields."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import current_app, jsonify
@@ -169,6 +170,7 @@ def paths(usecases: dict, max_batch: int) -> dict[str, Any]:
     }
     for usecase in usecases.values():
         out[f"/usecases/{usecase.name}/predict"] = {"post": _predict_op(usecase, max_batch)}
+    out |= _mlflow_paths(usecases, max_batch)
     ops = {"/healthz": ("healthz", "Liveness: the process answers", "Health", []),
            "/readyz": ("readyz", "Readiness: the database and every model can serve",
                        "Readiness", []),
@@ -200,6 +202,73 @@ def _predict_op(usecase: UseCase, max_batch: int) -> dict[str, Any]:
     operation["responses"]["200"] = _json_response("The prediction(s), with the stored ids.", {
         "oneOf": [schemas.ref("Scored"), schemas.ref("ScoredBatch")]})
     return operation
+
+
+MLFLOW_ERROR = {"type": "object", "required": ["error_code", "message"], "properties": {
+    "error_code": {"type": "string", "description": "MLflow's code: BAD_REQUEST, "
+                   "MALFORMED_REQUEST, INVALID_PARAMETER_VALUE, UNAUTHENTICATED, "
+                   "PERMISSION_DENIED, RESOURCE_DOES_NOT_EXIST, REQUEST_LIMIT_EXCEEDED, "
+                   "TEMPORARILY_UNAVAILABLE."},
+    "message": {"type": "string"},
+    "fields": {"type": "object", "additionalProperties": {"type": "string"},
+               "description": "Invalid inputs, as the native API names them."}}}
+
+
+def _mlflow_paths(usecases: dict, max_batch: int) -> dict[str, Any]:
+    """MLflow's scoring server under each use case's prefix (portal/api/mlflow.py)."""
+    names = "|".join(re.escape(n) for n in usecases) or "[^/@]+"
+    name = _path_param("name", "A use case's name, optionally with `@production`, or (admins) "
+                       "`@challenger` or `@<version>`.",
+                       {"type": "string", "pattern": f"^({names})(@(production|challenger|"
+                                                     "[1-9][0-9]*))?$"})
+
+    def refused(*statuses: str) -> dict[str, Any]:
+        return {code: _json_response(ERRORS[code][1] if code in ERRORS else "Refused.",
+                                     MLFLOW_ERROR) for code in statuses}
+
+    rows = {"type": "array", "items": {"type": "object"}}
+    columns = {"type": "object", "additionalProperties": {"type": "array"}}
+    shapes_ = [{"required": ["dataframe_split"], "properties": {"dataframe_split": {
+                   "type": "object", "required": ["columns", "data"], "properties": {
+                       "columns": {"type": "array", "items": {"type": "string"}},
+                       "data": {"type": "array", "items": {"type": "array"}},
+                       "index": {"type": "array"}}}}},
+               {"required": ["dataframe_records"], "properties": {"dataframe_records": rows}},
+               {"required": ["instances"], "properties": {"instances": {
+                   "oneOf": [rows, columns, {"type": "object"}]}}},
+               {"required": ["inputs"], "properties": {"inputs": {
+                   "oneOf": [rows, columns, {"type": "object"}]}}}]
+    body = {"type": "object", "oneOf": shapes_, "properties": {"params": {
+        "type": "object", "additionalProperties": False, "properties": {"result": {
+            "enum": ["prediction", "full"], "default": "prediction",
+            "description": "`full`: each entry is the native API's prediction object."}}}}}
+    invocations = {
+        "operationId": "mlflow_invocations", "summary": "Score rows (MLflow's scoring protocol)",
+        "description": f"Rows as MLflow's `/invocations` takes them, up to {max_batch}; "
+                       "stored with source `mlflow`. Errors have MLflow's shape.",
+        "parameters": [name], "security": [{}, {"bearerAuth": []}],
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": body},
+            "text/csv": {"schema": {"type": "string", "description": "A header row of field "
+                                    "names, then one row per input."}}}},
+        "responses": {"200": _json_response("One entry per row, in order.", {
+            "type": "object", "required": ["predictions"],
+            "properties": {"predictions": {"type": "array"}}})}
+        | refused("400", "401", "403", "404", "413", "415", "503")}
+
+    def probe(endpoint: str, summary: str, answer: dict) -> dict[str, Any]:
+        return {"get": {"operationId": endpoint, "summary": summary, "parameters": [name],
+                        "security": [{}, {"bearerAuth": []}],
+                        "responses": {"200": answer} | refused("401", "403", "404")}}
+
+    here = {"description": "A model can serve.",
+            "content": {"application/json": {"schema": {"type": "string"}}}}
+    return {"/usecases/{name}/invocations": {"post": invocations},
+            "/usecases/{name}/ping": probe("mlflow_ping", "Whether a model can serve (MLflow's "
+                                           "/ping)", here),
+            "/usecases/{name}/health": probe("mlflow_health", "The same as ping", here),
+            "/usecases/{name}/version": probe("mlflow_version", "The hub's version, as text",
+                                              _text("text/plain"))}
 
 
 def _upload_op(parameters: list) -> dict[str, Any]:

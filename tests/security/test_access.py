@@ -28,6 +28,9 @@ PUBLIC = {
     "api.usecases", "api.usecase",  # the catalogue
     "api.model_versions", "api.model_version",  # each version's metrics and provenance
     "api.predict",  # choosing a version other than production needs an admin token (below)
+    # MLflow's scoring protocol: production for anyone, @challenger and @<version> for admins
+    # (tests/api/test_mlflow.py).
+    "api.invocations", "api.ping", "api.health", "api.version",
     "tables.table_form", "tables.table_predict",  # the form of a use case made from a table
     "ops.healthz", "ops.readyz", "ops.prometheus_metrics",
 }
