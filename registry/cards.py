@@ -58,9 +58,10 @@ def held_out_predictions(usecase: UseCase, model: Any, frame: pd.DataFrame) -> H
     predicted once, in batches."""
     inputs, targets = usecase.held_out_inputs(frame)
     keys = [json.dumps(row, sort_keys=True, default=str) for row in inputs]
-    distinct = list(dict.fromkeys(keys))
-    first = {key: inputs[keys.index(key)] for key in distinct} if len(distinct) < len(keys) \
-        else dict(zip(keys, inputs))
+    first: dict[str, dict[str, Any]] = {}
+    for key, row in zip(keys, inputs):
+        first.setdefault(key, row)
+    distinct = list(first)
     answers: dict[str, dict[str, Any]] = {}
     for start in range(0, len(distinct), PREDICT_BATCH):
         chunk = distinct[start:start + PREDICT_BATCH]
@@ -103,12 +104,23 @@ def _subset(held_out: HeldOut, index: list[int]) -> HeldOut:
                    [held_out.targets[i] for i in index])
 
 
-def _card_row(version: ModelVersion) -> ModelCard:
-    row = db.session.get(ModelCard, version.id)
-    if row is None:
-        row = ModelCard(model_version_id=version.id)
-        db.session.add(row)
-    return row
+def _save(version: ModelVersion, **values: Any) -> ModelCard:
+    """Set columns of a version's card row, made if it has none yet."""
+    for _attempt in range(2):
+        row = db.session.get(ModelCard, version.id)
+        if row is None:
+            row = ModelCard(model_version_id=version.id)
+            db.session.add(row)
+        for name, value in values.items():
+            setattr(row, name, value)
+        try:
+            db.session.commit()
+            return row
+        except sa.exc.IntegrityError:
+            # Another request made the row between our read and our write: update theirs.
+            db.session.rollback()
+    raise versions.RegistryError(f"could not save the card of {version.usecase} "
+                                 f"v{version.version}: too many at once")
 
 
 def version_groups(usecase: UseCase, version: ModelVersion,
@@ -123,8 +135,7 @@ def version_groups(usecase: UseCase, version: ModelVersion,
     measured = measure_groups(usecase, model,
                               held_out_frame(usecase, version) if frame is None else frame)
     measured = json.loads(json.dumps(measured))  # plain JSON: numpy scalars become numbers
-    _card_row(version).groups = measured
-    db.session.commit()
+    _save(version, groups=measured)
     return measured
 
 
@@ -159,12 +170,9 @@ def edit_sections(version: ModelVersion, sections: dict[str, str], actor: str) -
     unknown = set(sections) - set(SECTIONS)
     if unknown:
         raise ValueError(f"unknown section(s): {', '.join(sorted(unknown))}")
-    row = _card_row(version)
-    row.sections = {key: text.strip()[:MAX_SECTION] for key, text in sections.items()
-                    if text and text.strip()}
-    row.updated_by, row.updated_at = actor, utcnow()
-    db.session.commit()
-    return row
+    return _save(version, sections={key: text.strip()[:MAX_SECTION]
+                                    for key, text in sections.items() if text and text.strip()},
+                 updated_by=actor, updated_at=utcnow())
 
 
 def stage_history(version: ModelVersion, *, public: bool) -> list[dict[str, Any]]:
