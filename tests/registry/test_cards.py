@@ -11,6 +11,7 @@ from tests.conftest import add_copy_of_production
 from tests.registry.test_jobs import wait_for
 from tests.registry.test_table_usecases import NAME, spec, table_bytes
 from usecases import all_usecases, get_usecase
+from usecases.fields import validate
 
 BUILT_IN = ("heart-disease", "student-score", "sentiment", "recommendation")
 GROUPS = {"heart-disease": {"Sex", "Age band"}, "student-score": {"Gender", "Ethnicity"},
@@ -112,3 +113,17 @@ def test_a_table_usecase_is_measured_by_its_choice_fields(empty_app):
         assert [group["name"] for group in measured["by"]] == ["Lunch"]
         assert sum(g["rows"] for g in measured["by"][0]["groups"]) == row.test_rows
         assert measured["overall"]["mae"]["count"] == row.test_rows
+
+
+@pytest.mark.parametrize("name", BUILT_IN)
+def test_held_out_inputs_are_valid_requests(app, name):
+    """The rows measured are inputs a request could send: they pass the fields' validation,
+    and the targets are values an outcome could record."""
+    with app.app_context():
+        usecase = get_usecase(name)
+        frame = cards.held_out_frame(usecase, versions.production_version(name)).head(200)
+        rows, targets = usecase.held_out_inputs(frame)
+        assert len(rows) == len(targets) == len(frame)
+        for row, target in zip(rows, targets):
+            assert validate(usecase.fields, row).errors == {}, row
+            usecase.outcome_field.parse(target, from_form=False)
