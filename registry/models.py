@@ -87,6 +87,24 @@ class ReferenceProfile(db.Model):
     model_version: Mapped[ModelVersion] = db.relationship()
 
 
+class ModelCard(db.Model):
+    """What a version's model card adds to the registry's facts: the sections an admin wrote
+    (intended use, limitations...) and its held-out figures by group, measured once."""
+
+    __tablename__ = "model_cards"
+
+    model_version_id: Mapped[int] = mapped_column(sa.ForeignKey("model_versions.id"),
+                                                  primary_key=True)
+    # Section key -> text; none until an admin edits this version's card.
+    sections: Mapped[dict[str, str] | None] = mapped_column(sa.JSON)
+    updated_by: Mapped[str | None] = mapped_column(sa.String(80))
+    updated_at: Mapped[datetime | None]
+    # registry/cards.py's measure_groups() answer; none until first measured.
+    groups: Mapped[list[dict[str, Any]] | None] = mapped_column(sa.JSON)
+
+    model_version: Mapped[ModelVersion] = db.relationship()
+
+
 class DatasetVersion(db.Model):
     """One version of a use case's labelled data: its rows live in the artifact store.
 

@@ -18,7 +18,7 @@ from flask import Flask, current_app
 from registry import datasets, jobs, versions
 from registry.database import db, utcnow
 from registry.datasets import uploads
-from registry.models import (DatasetVersion, ModelVersion, Prediction, Promotion,
+from registry.models import (DatasetVersion, ModelCard, ModelVersion, Prediction, Promotion,
                              ReferenceProfile, TableUseCase, TrainingJob)
 from usecases import CATALOGUE, discover
 from usecases.base import UseCase
@@ -220,8 +220,9 @@ def delete(name: str) -> None:
     data_keys = [version.artifact_path for version in datasets.list_versions(name)]
     db.session.execute(sa.delete(TrainingJob).where(TrainingJob.usecase == name))
     db.session.execute(sa.delete(Promotion).where(Promotion.usecase == name))
-    db.session.execute(sa.delete(ReferenceProfile).where(ReferenceProfile.model_version_id.in_(
-        sa.select(ModelVersion.id).where(ModelVersion.usecase == name))))
+    for table in (ReferenceProfile, ModelCard):
+        db.session.execute(sa.delete(table).where(table.model_version_id.in_(
+            sa.select(ModelVersion.id).where(ModelVersion.usecase == name))))
     db.session.execute(sa.delete(ModelVersion).where(ModelVersion.usecase == name))
     db.session.execute(sa.delete(DatasetVersion).where(DatasetVersion.usecase == name))
     db.session.delete(row)

@@ -13,10 +13,13 @@ from typing import Any, Callable, ClassVar
 import pandas as pd
 from flask import Blueprint
 
-from usecases.fields import Field, inputs_from_data
+from usecases.fields import Boolean, Choice, Field, FieldError
 
 # progress(fraction 0..1, message): how a trainer says how far it is.
 Progress = Callable[[float, str], None]
+
+# A choice field with at most this many values is a group a model card measures by default.
+FEW_LEVELS = 8
 
 TASKS = ("regression", "classification", "text-classification", "recommendation")
 
@@ -109,6 +112,8 @@ class UseCase:
     # Other names an upload's header may give a column: header -> field name (a use case made
     # from a table takes more rows with that table's own headers).
     column_aliases: ClassVar[dict[str, str]] = {}
+    # The choice fields a model card measures by (None: every one with few values).
+    group_fields: ClassVar[tuple[str, ...] | None] = None
 
     @property
     def data_fields(self) -> tuple[Field, ...]:
@@ -146,9 +151,9 @@ class UseCase:
         raise NotImplementedError
 
     def held_out_inputs(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
-        """Labelled rows (in the trainer's columns) as the validated inputs `predict` receives,
-        one per row: by default the columns named like fields."""
-        return inputs_from_data(self.fields, frame.to_dict("records"))
+        """Held-out labelled rows (in the trainer's columns) as the requests `evaluate` sends
+        `predict`: by default one per row, as `labelled_inputs` reads them."""
+        return self.labelled_inputs(frame)[0]
 
     def measure(self, results: list[dict[str, Any]], frame: pd.DataFrame) -> dict[str, float]:
         """The held-out metrics of `predict`'s results for `held_out_inputs(frame)`, against
@@ -166,6 +171,37 @@ class UseCase:
         what live inputs are compared with to see drift. By default the columns named like
         fields."""
         return frame[[f.name for f in self.fields if f.name in frame.columns]]
+
+    def labelled_inputs(self, frame: pd.DataFrame) -> tuple[list[dict[str, Any]], list[Any]]:
+        """Labelled rows in the trainer's columns as predict() receives them, and each row's
+        target as an outcome gives it: the inverse of labelled_frame. By default the columns
+        named like fields (missing values left out) and the column named like the target."""
+        present = [f for f in self.fields if f.name in frame.columns]
+        columns = {f.name: frame[f.name].tolist() for f in present}
+        rows = []
+        for i in range(len(frame)):
+            row = {}
+            for field in present:
+                value = plain_value(field, columns[field.name][i])
+                if value is not None:
+                    row[field.name] = value
+            rows.append(row)
+        targets = [plain_value(self.target, v) for v in frame[self.target.name].tolist()]
+        return rows, targets
+
+    def groups(self, frame: pd.DataFrame) -> dict[str, list[str]]:
+        """Groups of people or things a model card measures the model on, so that a model
+        that serves one group worse shows it: group name -> one label per row of `frame`
+        (labelled rows in the trainer's columns). By default each choice field with few
+        values, or the ones `group_fields` names."""
+        out = {}
+        for field in self.fields:
+            chosen = (field.name in self.group_fields if self.group_fields is not None
+                      else isinstance(field, Choice) and len(field.choices) <= FEW_LEVELS)
+            if chosen and isinstance(field, Choice) and field.name in frame.columns:
+                out[field.label] = [field.labels.get(v, "unknown") if isinstance(v, str)
+                                    else "unknown" for v in frame[field.name].tolist()]
+        return out
 
     def check_inputs(self, model: Any, values: dict[str, Any]) -> dict[str, str]:
         """Errors that need the trained model to detect (e.g. an unknown movie id).
@@ -194,6 +230,38 @@ class UseCase:
     def result_template(self) -> str:
         """Template that shows one prediction; namespaced by the use case's name."""
         return f"{self.name}/result.html"
+
+
+def bands(values: Any, edges: tuple[float, ...], unit: str = "") -> list[str]:
+    """Each number's band between edges (e.g. 45, 55, 65: "under 45", "45-54", "55-64",
+    "65 and over"), "unknown" where missing."""
+    names = ([f"under {edges[0]:g}{unit}"]
+             + [f"{low:g}-{high - 1:g}{unit}" for low, high in zip(edges, edges[1:])]
+             + [f"{edges[-1]:g}{unit} and over"])
+    out = []
+    for value in values:
+        if value is None or value != value:
+            out.append("unknown")
+        else:
+            out.append(names[sum(value >= edge for edge in edges)])
+    return out
+
+
+def plain_value(field: Field | None, value: Any) -> Any:
+    """One stored cell as a field parses it: None for a missing value, plain Python numbers,
+    1.0 / 0.0 as true / false for a yes/no field."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(field, Boolean) and not isinstance(value, bool):
+        value = bool(value)
+    if field is None:
+        return value
+    try:
+        return field.parse(value, from_form=False)
+    except FieldError:  # kept as stored: predict() reads it as the trainer did
+        return value
 
 
 class PluginError(Exception):

@@ -295,35 +295,6 @@ def _names(fields: tuple[Field, ...]) -> frozenset[str]:
     return cached[1]
 
 
-def from_data(f: Field, value: Any) -> Any:
-    """A data cell (as a trainer's frame holds it: NaN for missing, numpy numbers, 0/1 or
-    "true"/"false" for yes/no) as the value validation gives `f`."""
-    if value is None or _missing(value):
-        return None
-    if isinstance(f, Number):
-        return int(value) if f.integer else float(value)
-    if isinstance(f, Boolean):
-        return value.strip().lower() == "true" if isinstance(value, str) else bool(value)
-    if isinstance(f, ItemList):
-        return [int(item) for item in value]
-    return str(value)
-
-
-def _missing(value: Any) -> bool:
-    try:
-        return bool(value != value)  # NaN, and pandas' NA and NaT, are not equal to themselves
-    except (TypeError, ValueError):  # a list or an array: not one missing cell
-        return False
-
-
-def inputs_from_data(fields: tuple[Field, ...], records: list[dict[str, Any]]
-                     ) -> list[dict[str, Any]]:
-    """Data rows as the validated inputs `UseCase.predict` receives (see `from_data`); a field
-    the rows lack takes its default."""
-    return [{f.name: from_data(f, record[f.name]) if f.name in record else f.default
-             for f in fields} for record in records]
-
-
 def json_schema(fields: tuple[Field, ...]) -> dict[str, Any]:
     """The JSON Schema of one input object for these fields."""
     props = {}

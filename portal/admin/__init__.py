@@ -15,7 +15,7 @@ def require_admin() -> None:
 
 def init_app(app: Flask) -> None:
     # Importing the modules registers their views on bp.
-    from portal.admin import (datasets, monitoring, routes, tables, training,  # noqa: F401
-                              uploads, users, webhooks)
+    from portal.admin import (cards, datasets, monitoring, routes, tables,  # noqa: F401
+                              training, uploads, users, webhooks)
 
     app.register_blueprint(bp, url_prefix="/admin")

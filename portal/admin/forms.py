@@ -1,15 +1,16 @@
 """Admin forms: a reason for the audit trail, a challenger, the version comparison, a new user,
-training data, an upload and its confirmation."""
+training data, an upload and its confirmation, a model card's sections."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, FloatField, HiddenField, IntegerField, PasswordField,
                      SelectChoice,
-                     SelectField, SelectMultipleField, StringField)
+                     SelectField, SelectMultipleField, StringField, TextAreaField)
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from registry.cards import MAX_SECTION
 from registry.models import ROLES
 from registry.webhooks import EVENTS as WEBHOOK_EVENTS
 
@@ -114,3 +115,13 @@ class PendingUploadForm(FlaskForm):
     sha256 = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9a-f]{64}$")])
     format = HiddenField(validators=[DataRequired(), AnyOf(("csv", "jsonl"))])
     filename = HiddenField(validators=[Length(max=200)])
+
+
+class CardForm(FlaskForm):
+    """The sections of a version's model card an admin writes (blank: not shown)."""
+
+    intended_use = TextAreaField("Intended use", validators=[Length(max=MAX_SECTION)])
+    out_of_scope = TextAreaField("Out-of-scope uses", validators=[Length(max=MAX_SECTION)])
+    limitations = TextAreaField("Limitations", validators=[Length(max=MAX_SECTION)])
+    ethical_considerations = TextAreaField("Ethical considerations",
+                                           validators=[Length(max=MAX_SECTION)])

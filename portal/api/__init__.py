@@ -7,7 +7,7 @@ bp = Blueprint("api", __name__)
 
 def init_app(app: Flask) -> None:
     # The modules add their views to bp when first imported.
-    from portal.api import (catalogue, data, docs, errors, history,  # noqa: F401
+    from portal.api import (cards, catalogue, data, docs, errors, history,  # noqa: F401
                             lifecycle, metrics, mlflow, monitoring, openapi, ops, scoring,
                             tables, webhooks)
     from portal.extensions import csrf

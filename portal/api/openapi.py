@@ -90,6 +90,15 @@ def paths(usecases: dict, max_batch: int) -> dict[str, Any]:
         "/usecases/{name}/versions/{number}/live": {"get": _op(
             "live_metrics", "A version's live metrics from recorded outcomes, in total and "
             "per day", "LiveMetrics", [name, number, *_window_params()], ["404", "422"])},
+        "/usecases/{name}/versions/{number}/card": {
+            "get": _op("model_card", "A version's model card: facts, written sections, "
+                       "figures by group", "ModelCard", [name, number], ["404", "503"]),
+            "put": _op("edit_model_card", "Write a version's model card sections",
+                       "ModelCard", [name, number], ["404", "503", *JSON_BODY],
+                       body=schemas.ref("ModelCardEdit"))},
+        "/usecases/{name}/versions/{number}/card.md": {"get": _op(
+            "model_card_readme", "A version's model card as a README (YAML front matter, "
+            "Markdown)", None, [name, number], ["404", "503"], answer=_text("text/markdown"))},
         "/usecases/{name}/drift": {"get": _op(
             "input_drift", "Drift of the latest live inputs from the training inputs, field by "
             "field", "Drift", [name, *_drift_params()], ["404", "409", "422"])},

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
+from registry.cards import MAX_SECTION, SECTIONS
 from registry.models import DATA_SOURCES, JOB_STATUSES, SOURCES, STAGES
 from usecases.base import TASKS, UseCase
 from usecases.fields import json_schema
@@ -254,6 +255,51 @@ SCHEMAS: dict[str, Any] = {
             "metrics": {"type": "object", "additionalProperties": ref("LiveFigure")}})},
         "offline": NUMBERS | {"description": "The same metrics measured on held-out rows when "
                                              "the version was trained."}}),
+    "ModelCardSections": obj({key: STRING | {"description": heading}
+                              for key, heading in SECTIONS.items()}),
+    "ModelCardEdit": obj({key: STRING | {"description": heading, "maxLength": MAX_SECTION}
+                          for key, heading in SECTIONS.items()}, required=[],
+                         description="A version's own sections; one left out or blank is "
+                                     "not shown."),
+    "GroupFigures": obj({
+        "label": STRING, "rows": INTEGER | {"description": "Held-out rows in the group."},
+        "metrics": {"type": "object", "additionalProperties": ref("LiveFigure")}}),
+    "ModelCard": obj({
+        "usecase": STRING, "title": STRING, "version": INTEGER,
+        "stage": {"type": "string", "enum": list(STAGES)}, "created_at": TIME,
+        "task": {"type": "string", "enum": list(TASKS)}, "description": STRING,
+        "algorithm": nullable(STRING), "parameters": {"type": "object"},
+        "input_schema": {"type": "array", "items": {"type": "object"}},
+        "training_data": obj({
+            "source": STRING, "dataset_version": nullable(INTEGER),
+            "sources": {"type": "array", "items": STRING}, "train_rows": INTEGER,
+            "test_rows": INTEGER, "fingerprint": STRING}),
+        "metrics": obj({
+            "primary": STRING, "higher_is_better": BOOLEAN, "held_out": NUMBERS,
+            "live": nullable({"type": "object", "additionalProperties": ref("LiveFigure")}) | {
+                "description": "From recorded outcomes; null when there are none."},
+            "live_count": INTEGER}),
+        "groups": obj({
+            "rows": INTEGER | {"description": "Held-out rows, each sent through predict()."},
+            "fingerprint": STRING,
+            "overall": {"type": "object", "additionalProperties": ref("LiveFigure")},
+            "by": {"type": "array", "items": obj({
+                "name": STRING, "groups": {"type": "array", "items": ref("GroupFigures")}})}}),
+        "history": {"type": "array", "items": obj({
+            "at": TIME, "action": {"type": "string",
+                                   "enum": ["registered", "promote", "rollback"]},
+            "stage": {"type": "string", "enum": list(STAGES)}, "reason": STRING,
+            "by": STRING | {"description": "\"an admin\": a card names no one."},
+            "against_policy": BOOLEAN})},
+        "library_versions": {"type": "object", "additionalProperties": STRING},
+        "artifact": obj({"sha256": STRING, "size": INTEGER}),
+        "sections": ref("ModelCardSections"),
+        "sections_from": obj({
+            "version": nullable(INTEGER) | {"description": "The version they were written "
+                                                          "for; null: none written."},
+            "carried_over": BOOLEAN | {"description": "Written for an earlier version."},
+            "default": BOOLEAN | {"description": "None written: drawn from the use case."},
+            "updated_at": nullable(TIME)})}),
     "DriftField": obj({
         "field": STRING, "label": STRING,
         "feature": nullable(STRING) | {"description": "What of the field is compared: null for "

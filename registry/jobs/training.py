@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 from flask import current_app
 
-from registry import datasets, versions, webhooks
+from registry import cards, datasets, versions, webhooks
 from registry.datasets import combine
 from registry.database import db, unavailable, utcnow
 from registry.models import TrainingJob
@@ -85,6 +85,12 @@ def run(job_id: int) -> TrainingJob:
             dataset_version_id=chosen.version.id,
             input_schema=[field.describe() for field in usecase.fields],
             reference=profiles.build(usecase.fields, usecase.reference_inputs(data.train)))
+        report(job, 0.95, "measuring the held-out rows by group (model card)")
+        try:
+            cards.version_groups(usecase, row, frame=data.test)
+        except Exception as exc:  # the card measures it on first view instead; the version
+            db.session.rollback()  # stands
+            log(job, f"figures by group not measured: {str(exc)[:300]}")
         promoted = False
         if job.promote:
             try:

@@ -27,6 +27,8 @@ PUBLIC = {
     "apidocs.api_docs", "api.openapi_json",
     "api.usecases", "api.usecase",  # the catalogue
     "api.model_versions", "api.model_version",  # each version's metrics and provenance
+    # each version's model card (it names no admin)
+    "main.model_card", "api.model_card", "api.model_card_readme",
     "api.predict",  # choosing a version other than production needs an admin token (below)
     # MLflow's scoring protocol: production for anyone, @challenger and @<version> for admins
     # (tests/api/test_mlflow.py).

