@@ -10,6 +10,9 @@ DEFAULTS = {
     # SECRET_KEY is left to Flask's default, None, which means: generated once into
     # instance/secret_key (a key written here would be the same for every installation). An
     # installation that several hosts may serve must be given one (see portal.create_app).
+    # The key model artifacts are signed with (registry/artifacts/signing.py); None derives one
+    # from SECRET_KEY (and verifies with SECRET_KEY_FALLBACKS' too, while keys rotate).
+    "ARTIFACT_KEY": None,
     "USECASES": None,  # names of the use cases to enable; None enables every installed one
     "MODEL_CACHE_SECONDS": 2.0,  # how stale a process's idea of "production" may be
     # After a model loads, keep everything alive out of the garbage collector's scans (see

@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from registry import jobs, users, versions, webhooks
+from registry.artifacts import ArtifactError
 from usecases import all_usecases, get_usecase, UnknownUseCase
 
 hub = AppGroup("hub", help="Train, list, promote and roll back model versions.")
@@ -150,6 +151,27 @@ def data_list(usecase: str) -> None:
 usecase_cli = AppGroup("usecase", help="Make use cases from tables; list, disable, enable, "
                                         "delete them.")
 hub.add_command(usecase_cli)
+artifacts_cli = AppGroup("artifacts", help="Sign model artifacts this installation vouches for.")
+hub.add_command(artifacts_cli)
+
+
+@artifacts_cli.command("sign")
+@click.option("--usecase", default=None, help="Only this use case's versions.")
+@click.option("--again", is_flag=True,
+              help="Re-sign signed ones too (after rotating the secret key).")
+def artifacts_sign(usecase: str | None, again: bool) -> None:
+    """Sign versions whose artifacts have no signature (registered before signatures existed):
+    each file's digest is checked first. Run it only for files you trust: a signed artifact is
+    loaded, and loading one runs whatever code it holds."""
+    if usecase is not None:
+        _check_usecase(usecase)
+    try:
+        signed = versions.sign_artifacts(usecase, again=again)
+    except ArtifactError as exc:
+        raise click.ClickException(str(exc)) from None
+    for row in signed:
+        click.echo(f"signed {row.usecase} version {row.version} ({row.artifact_path})")
+    click.echo(f"{len(signed)} version(s) signed")
 
 
 def _columns(raw: str) -> list[str]:

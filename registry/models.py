@@ -50,6 +50,9 @@ class ModelVersion(db.Model):
     artifact_path: Mapped[str] = mapped_column(sa.String(255))
     artifact_size: Mapped[int]
     artifact_sha256: Mapped[str] = mapped_column(sa.String(64))
+    # HMAC of the digest under the installation's key (registry/artifacts/signing.py); none for
+    # versions registered before signing, which load only once an admin signs them.
+    artifact_signature: Mapped[str | None] = mapped_column(sa.String(64))
     # The data it was trained on (none for versions registered before datasets were kept).
     dataset_version_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("dataset_versions.id"), index=True)

@@ -97,7 +97,8 @@ class ModelCache:
     def _load(self, row: ModelVersion) -> ServedModel:
         began = time.perf_counter()
         try:
-            model = versions.artifact_store().load(row.artifact_path, row.artifact_sha256)
+            model = versions.artifact_store().load(row.artifact_path, row.artifact_sha256,
+                                                   row.artifact_signature)
         except ArtifactError as exc:
             raise ModelUnavailable(f"{row.usecase} version {row.version}: {exc}") from exc
         served = ServedModel(row.usecase, row.id, row.version, model,

@@ -1,6 +1,8 @@
 """Model versions: register, list, promote, roll back. The only door to the model_versions table."""
 from __future__ import annotations
 
+import hashlib
+
 import platform
 from dataclasses import dataclass
 from importlib import metadata
@@ -9,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from registry.artifacts import ArtifactStore, StoredArtifact, open_store
+from registry.artifacts import ArtifactStore, DigestMismatch, StoredArtifact, open_store
 from registry.database import db, utcnow
 from registry.models import Challenger, ModelVersion, Promotion, ReferenceProfile
 
@@ -29,7 +31,9 @@ def artifact_store() -> ArtifactStore:
     """The app's artifact store, made once per setting and kept in the app: an S3 client takes
     ~50 ms to make, too long to pay on every request that loads a model."""
     config = current_app.config
-    setting = (config["ARTIFACT_DIR"], config.get("S3_ENDPOINT_URL"))
+    setting = (config["ARTIFACT_DIR"], config.get("S3_ENDPOINT_URL"),
+               config.get("ARTIFACT_KEY"), config.get("SECRET_KEY"),
+               tuple(config.get("SECRET_KEY_FALLBACKS") or ()))
     stores = current_app.extensions.setdefault("modelhub.artifacts", {})
     if setting not in stores:
         stores[setting] = open_store(setting[0], config)
@@ -77,6 +81,7 @@ def register_version(usecase: str, model: Any, *, trained_by: str, params: dict[
                            training_seconds=round(training_seconds, 3),
                            artifact_path=artifact.key, artifact_size=artifact.size,
                            artifact_sha256=artifact.sha256,
+                           artifact_signature=artifact.signature,
                            dataset_version_id=dataset_version_id, input_schema=input_schema)
         db.session.add(row)
         if reference is not None:
@@ -90,6 +95,28 @@ def register_version(usecase: str, model: Any, *, trained_by: str, params: dict[
             db.session.rollback()
     remove_unreferenced(artifact.key)
     raise RegistryError(f"could not register a new version of {usecase}: too many concurrent")
+
+
+def sign_artifacts(usecase: str | None = None, *, again: bool = False) -> list[ModelVersion]:
+    """Sign the artifacts of versions that have no signature (registered before signatures, or
+    under a secret key since rotated away when `again`), after checking each file's digest:
+    the admin who runs this vouches for them. Returns the versions signed; raises ArtifactError
+    naming the first whose file is missing or is not the one registered, signing none."""
+    store = artifact_store()
+    query = sa.select(ModelVersion).order_by(ModelVersion.usecase, ModelVersion.version)
+    if usecase is not None:
+        query = query.where(ModelVersion.usecase == usecase)
+    rows = [row for row in db.session.scalars(query)
+            if again or not row.artifact_signature]
+    for row in rows:
+        actual = hashlib.sha256(store.read(row.artifact_path)).hexdigest()
+        if actual != row.artifact_sha256:
+            raise DigestMismatch(f"{row.usecase} version {row.version}: its artifact is not the "
+                                 "file that was registered; nothing was signed")
+    for row in rows:
+        row.artifact_signature = store.signer.sign(row.artifact_sha256)
+    db.session.commit()
+    return rows
 
 
 def remove_unreferenced(key: str) -> None:

@@ -70,7 +70,8 @@ def run(job_id: int) -> TrainingJob:
         # What is recorded is measured on the stored artifact, through the serving code.
         report(job, 0.93, "measuring the stored model on the held-out rows")
         try:
-            served = versions.artifact_store().load(artifact.key, artifact.sha256)
+            served = versions.artifact_store().load(artifact.key, artifact.sha256,
+                                                    artifact.signature)
             metrics = trained.metrics | usecase.evaluate(served, data.test)
         except Exception:
             versions.remove_unreferenced(artifact.key)  # nothing will name it

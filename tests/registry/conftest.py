@@ -18,7 +18,8 @@ BACKENDS = ("folder", "s3")
 def backend(request, tmp_path) -> dict[str, str | None]:
     """The settings of an empty artifact store: ARTIFACT_DIR, and S3_ENDPOINT_URL for S3."""
     if request.param == "folder":
-        return {"ARTIFACT_DIR": str(tmp_path / "models"), "S3_ENDPOINT_URL": None}
+        return {"ARTIFACT_DIR": str(tmp_path / "models"), "S3_ENDPOINT_URL": None,
+                "SECRET_KEY": TEST_SECRET_KEY}
     bucket = request.getfixturevalue("s3_bucket")
     # Artifacts in a bucket mean an installation shared across hosts: its key must be given.
     return {"ARTIFACT_DIR": bucket.url("models"), "S3_ENDPOINT_URL": bucket.endpoint,

@@ -1,4 +1,5 @@
-"""The artifact stores: content-addressed keys, digests checked, nothing outside the store loaded.
+"""The artifact stores: content-addressed keys, digests and signatures checked, nothing outside the
+store loaded.
 
 Each behaviour is checked on both backends, a folder and an S3 bucket (moto's server).
 """
@@ -10,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from registry import serving, versions
-from registry.artifacts import ArtifactError, open_store, serialise
+from registry.artifacts import (ArtifactError, DigestMismatch, ForgedArtifact, UnsignedArtifact,
+                                open_store, serialise)
 from registry.artifacts.folder import FolderStore
 from registry.artifacts.s3 import S3Store
 from tests.conftest import make_app, register_dummy
@@ -31,7 +33,7 @@ def test_round_trip_under_the_contents_digest(store):
     data = serialise({"weights": [1, 2, 3]})
     assert saved.sha256 == hashlib.sha256(data).hexdigest() and saved.size == len(data)
     assert saved.key == f"toy/{saved.sha256}.joblib"
-    assert store.load(saved.key, saved.sha256) == {"weights": [1, 2, 3]}
+    assert store.load(saved.key, saved.sha256, saved.signature) == {"weights": [1, 2, 3]}
 
 
 def test_the_same_model_twice_is_one_object(store):
@@ -46,8 +48,8 @@ def test_tampered_bytes_are_refused(store):
     saved = store.save({"weights": [1, 2, 3]}, "toy")
     tampered = serialise({"weights": [6, 6, 6]})
     store.write(saved.key, tampered)  # replaced behind the registry's back
-    with pytest.raises(ArtifactError, match="does not match its registered sha256") as caught:
-        store.load(saved.key, saved.sha256)
+    with pytest.raises(DigestMismatch) as caught:
+        store.load(saved.key, saved.sha256, saved.signature)
     assert saved.sha256[:12] in str(caught.value)
     assert hashlib.sha256(tampered).hexdigest()[:12] in str(caught.value)
 
@@ -58,22 +60,24 @@ def test_a_missing_artifact_is_refused(store):
     store.remove(saved.key)  # removing what is gone is no error
     assert stored_keys(store) == []
     with pytest.raises(ArtifactError, match="missing"):
-        store.load(saved.key, saved.sha256)
+        store.load(saved.key, saved.sha256, saved.signature)
 
 
 def test_keys_of_earlier_versions_still_load(store):
     """Rows registered before keys were content-addressed name `<usecase>/v<n>-<random>`."""
     data = serialise({"weights": [1]})
     store.write("toy/v3-abcd.joblib", data)
-    assert store.load("toy/v3-abcd.joblib", hashlib.sha256(data).hexdigest()) == {"weights": [1]}
+    digest = hashlib.sha256(data).hexdigest()
+    assert store.load("toy/v3-abcd.joblib", digest, store.signer.sign(digest)) == {"weights": [1]}
 
 
 @pytest.mark.parametrize("key", ["../outside.joblib", "/outside.joblib", "toy/../../outside.joblib"])
 def test_keys_leading_outside_the_store_are_refused(store, key):
     data = serialise({"weights": [1]})
     put_beside(store, "outside.joblib", data)  # right digest, wrong place
+    digest = hashlib.sha256(data).hexdigest()
     with pytest.raises(ArtifactError, match="outside the artifact"):
-        store.load(key, hashlib.sha256(data).hexdigest())
+        store.load(key, digest, store.signer.sign(digest))
     with pytest.raises(ArtifactError, match="outside the artifact"):
         store.remove(key)
 
@@ -101,6 +105,39 @@ def test_the_setting_chooses_the_backend(tmp_path, s3_bucket):
     for location in ("gs://bucket/models", "s3:///models"):
         with pytest.raises(ArtifactError):
             open_store(location, {})
+
+
+def test_nothing_is_read_without_this_installations_signature(store, backend):
+    saved = store.save({"weights": [1]}, "toy")
+    with pytest.raises(UnsignedArtifact):
+        store.load(saved.key, saved.sha256, None)
+    with pytest.raises(ForgedArtifact):
+        store.load(saved.key, saved.sha256, "0" * 64)
+    other = open_store(backend["ARTIFACT_DIR"], backend | {"SECRET_KEY": "another installation"})
+    try:
+        with pytest.raises(ForgedArtifact):  # signed with a key this one does not hold
+            other.load(saved.key, saved.sha256, saved.signature)
+    finally:
+        other.close()
+
+
+def test_a_rotated_secret_key_still_verifies_and_an_artifact_key_signs(backend):
+    first = open_store(backend["ARTIFACT_DIR"], backend)
+    saved = first.save({"weights": [1]}, "toy")
+    first.close()
+    rotated = backend | {"SECRET_KEY": "the new key",
+                         "SECRET_KEY_FALLBACKS": [backend["SECRET_KEY"]]}
+    store = open_store(backend["ARTIFACT_DIR"], rotated)
+    own = open_store(backend["ARTIFACT_DIR"], backend | {"ARTIFACT_KEY": "artifacts only"})
+    try:
+        assert store.load(saved.key, saved.sha256, saved.signature) == {"weights": [1]}
+        assert store.signer.sign(saved.sha256) != saved.signature  # new ones: the new key
+        assert own.signer.sign(saved.sha256) not in (saved.signature,
+                                                     store.signer.sign(saved.sha256))
+        assert own.load(saved.key, saved.sha256, saved.signature) == {"weights": [1]}
+    finally:
+        store.close()
+        own.close()
 
 
 # Run in a process of its own that never imports the tests' fixtures (they start moto's server,

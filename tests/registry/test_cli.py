@@ -2,6 +2,7 @@
 import pytest
 
 from registry import users, versions
+from registry.database import db
 
 
 @pytest.mark.parametrize("args", [
@@ -11,6 +12,7 @@ from registry import users, versions
     ["hub", "data", "--help"], ["hub", "data", "add", "--help"], ["hub", "data", "list", "--help"],
     ["hub", "outcome", "--help"], ["hub", "usecase", "--help"],
     ["hub", "usecase", "create", "--help"], ["hub", "usecase", "list", "--help"],
+    ["hub", "artifacts", "sign", "--help"],
 ])
 def test_every_command_has_help(runner, args):
     result = runner.invoke(args=args)
@@ -178,3 +180,37 @@ def test_a_use_case_is_made_from_a_table_on_the_command_line(app, runner, tmp_pa
     assert runner.invoke(args=["hub", "usecase", "disable", "exams"]).exit_code == 0
     assert runner.invoke(args=["hub", "usecase", "enable", "exams"]).exit_code == 0
     assert runner.invoke(args=["hub", "usecase", "delete", "exams"]).output == "exams: deleted\n"
+
+
+def test_artifacts_registered_before_signatures_load_once_an_admin_signs_them(app, runner):
+    name = "heart-disease"
+    example = next(iter(app.extensions["modelhub.usecases"][name].examples.values()))
+    with app.app_context():
+        row = versions.production_version(name)
+        row.artifact_signature = None  # as every row migrated from before signatures
+        db.session.commit()
+    client = app.test_client()
+    refused = client.post(f"/api/v1/usecases/{name}/predict", json={"inputs": example})
+    assert refused.status_code == 503
+    assert "hub artifacts sign" in refused.get_json()["error"]["message"]
+    result = runner.invoke(args=["hub", "artifacts", "sign", "--usecase", name])
+    assert result.exit_code == 0, result.output
+    assert f"signed {name} version 1" in result.output and "1 version(s) signed" in result.output
+    assert client.post(f"/api/v1/usecases/{name}/predict",
+                       json={"inputs": example}).status_code == 200
+    again = runner.invoke(args=["hub", "artifacts", "sign"])
+    assert "0 version(s) signed" in again.output  # the others were signed when registered
+
+
+def test_signing_refuses_a_file_that_is_not_the_one_registered(app, runner):
+    name = "heart-disease"
+    with app.app_context():
+        row = versions.production_version(name)
+        row.artifact_signature = None
+        db.session.commit()
+        store = versions.artifact_store()
+        store.write(row.artifact_path, store.read(row.artifact_path) + b"\0")
+    result = runner.invoke(args=["hub", "artifacts", "sign"])
+    assert result.exit_code != 0 and "not the file that was registered" in result.output
+    with app.app_context():
+        assert versions.production_version(name).artifact_signature is None

@@ -77,7 +77,9 @@ def test_a_job_whose_heartbeat_stopped_is_marked_failed(app):
 def test_a_killed_worker_leaves_no_version_and_is_failed_at_once(app):
     with app.app_context():
         job = jobs.start("heart-disease", requested_by="t")
-    wait_for(app, job.id, until=lambda j: j.status == "running" and j.pid, seconds=60)
+    # Killed once it has said it claimed the job (the claim and that line are two writes).
+    wait_for(app, job.id, seconds=60, until=lambda j: j.status == "running" and j.pid
+             and "claimed by process" in (j.log or ""))
     with app.app_context():
         os.killpg(db.session.get(TrainingJob, job.id).pid, signal.SIGKILL)
     # The runner waits for its process and fails the job when it exits unfinished: no 30 s

@@ -92,7 +92,8 @@ def test_a_lost_race_keeps_a_key_another_version_shares(backend_app, monkeypatch
         with pytest.raises(versions.RegistryError, match="too many concurrent"):
             register_dummy(value=1.0)  # the same model: the same content-addressed key
         assert stored_keys(versions.artifact_store()) == [first.artifact_path]
-        model = versions.artifact_store().load(first.artifact_path, first.artifact_sha256)
+        model = versions.artifact_store().load(first.artifact_path, first.artifact_sha256,
+                                                       first.artifact_signature)
         assert model.predict([[0]])[0] == 1.0
 
 
@@ -112,5 +113,6 @@ def test_a_trainer_that_loses_once_takes_the_next_number(backend_app, monkeypatc
         monkeypatch.setattr(versions, "next_version_number", lambda usecase: next(numbers))
         row = register_dummy(value=2.0)
         assert row.version == 2 and len(stored_keys(versions.artifact_store())) == 2
-        model = versions.artifact_store().load(row.artifact_path, row.artifact_sha256)
+        model = versions.artifact_store().load(row.artifact_path, row.artifact_sha256,
+                                                       row.artifact_signature)
         assert model.predict([[0]])[0] == 2.0

@@ -1,4 +1,5 @@
-"""Artifacts load only from the artifact directory and only when their sha256 matches.
+"""Artifacts load only from the artifact directory, only when their sha256 matches, and only when
+this installation signed that digest.
 
 The store itself is tested in tests/registry/test_artifacts.py (digest, missing file, paths
 outside) and the model cache in tests/registry/test_serving.py (tampered file, path outside);
@@ -6,11 +7,14 @@ here the same refusal is seen from the outside: the pages, the API and /readyz.
 """
 from __future__ import annotations
 
+import hashlib
 import shutil
+from pathlib import Path
 
 import pytest
 
-from registry import versions
+from registry import serving, users, versions
+from registry.artifacts import ForgedArtifact, UnsignedArtifact, serialise
 from registry.database import db
 
 
@@ -61,3 +65,72 @@ def test_a_path_outside_the_store_makes_only_that_use_case_unavailable(app, tmp_
             assert page.status_code == 200 and api.status_code == 200, name
     ready = client.get("/readyz")
     assert ready.status_code == 503 and broken in ready.get_data(as_text=True)
+
+
+class Planted:
+    """A pickle that, when loaded, writes a file: what an attacker's artifact would do."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path(self.marker).write_text, ("code ran",))
+
+
+def plant(app, name: str, marker: Path, signature: str | None) -> int:
+    """Write a code-running artifact into the store and point a new version of `name` at it,
+    with the file's true digest: what someone who can write the store and the database, but
+    does not hold the installation's key, can do. Returns the planted version's number."""
+    with app.app_context():
+        store = versions.artifact_store()
+        data = serialise(Planted(str(marker)))
+        digest = hashlib.sha256(data).hexdigest()
+        key = f"{name}/{digest}.joblib"
+        store.write(key, data)
+        production = versions.production_version(name)
+        planted = versions.register_version(
+            name, {"stand-in": True}, trained_by="attacker", params={}, metrics={},
+            leaderboard=[], data_fingerprint="0" * 64, train_rows=1, test_rows=1,
+            training_seconds=0.0, input_schema=production.input_schema)
+        planted.artifact_path, planted.artifact_sha256 = key, digest
+        planted.artifact_signature = signature
+        db.session.commit()
+        return planted.version
+
+
+@pytest.mark.parametrize("signature", ["none", "another version's", "made up"])
+def test_a_planted_artifact_with_its_true_digest_never_runs(app, tmp_path, signature):
+    name = "heart-disease"
+    marker = tmp_path / "code-ran"
+    with app.app_context():
+        other = versions.production_version("student-score").artifact_signature
+    signatures = {"none": None, "another version's": other, "made up": "ab" * 32}
+    number = plant(app, name, marker, signatures[signature])
+    client = app.test_client()
+    usecases = app.extensions["modelhub.usecases"]
+    with app.app_context():
+        admin = users.issue_token(users.create_user("admin-user", "long password", "admin"))
+        with pytest.raises(serving.ModelUnavailable) as refused:
+            serving.cache().version(versions.get_version(name, number))
+    assert isinstance(refused.value.__cause__,
+                      UnsignedArtifact if signature == "none" else ForgedArtifact)
+    example = next(iter(usecases[name].examples.values()))
+    answer = client.post(f"/api/v1/usecases/{name}/predict", json={"inputs": example,
+                         "version": number}, headers={"Authorization": f"Bearer {admin}"})
+    assert answer.status_code == 503
+    # Even put in production by the database's word, it is never loaded.
+    with app.app_context():
+        versions.promote(name, number, actor="attacker")
+    assert client.post(f"/api/v1/usecases/{name}/predict",
+                       json={"inputs": example}).status_code == 503
+    assert not marker.exists()
+    for other_name, usecase in usecases.items():  # every other use case still serves
+        if other_name != name:
+            inputs = next(iter(usecase.examples.values()))
+            assert client.post(f"/api/v1/usecases/{other_name}/predict",
+                               json={"inputs": inputs}).status_code == 200, other_name
+    with app.app_context():  # and so does its own earlier version, once rolled back to
+        versions.rollback(name, actor="admin")
+    answer = client.post(f"/api/v1/usecases/{name}/predict", json={"inputs": example})
+    assert answer.status_code == 200 and answer.get_json()["version"] == 1
+    assert not marker.exists()
