@@ -43,9 +43,13 @@ def measure(instance: Path, folder: Path, reference: str, body: bytes, batch_inp
         copy = folder / "pg-instance"
         shutil.copytree(instance, copy, ignore=shutil.ignore_patterns("modelhub.db*"))
         config = copy / "config.py"  # the instance's own settings, then the database's
-        config.write_text((config.read_text() if config.exists() else "")
-                          + f"\nSQLALCHEMY_DATABASE_URI = {url!r}\n"
-                          f"SECRET_KEY = {secrets.token_hex(32)!r}\n")
+        settings = config.read_text() if config.exists() else ""
+        # A database server needs its key given. The copied versions' artifacts are signed with
+        # the instance's own (generated) key, so it is the one given.
+        generated = copy / "secret_key"
+        key = generated.read_text().strip() if generated.exists() else secrets.token_hex(32)
+        config.write_text(settings + f"\nSQLALCHEMY_DATABASE_URI = {url!r}\n"
+                          + ("" if "SECRET_KEY" in settings else f"SECRET_KEY = {key!r}\n"))
         env = env_of(copy)
         subprocess.run(training.UPGRADE, cwd=server.ROOT, env=env, check=True,  # nosec B603
                        capture_output=True)

@@ -17,11 +17,12 @@ branch_labels = None
 depends_on = None
 
 
+# A plain ADD / DROP COLUMN on both databases: a batch (copy-and-move) on SQLite would rebuild
+# model_versions and its foreign keys, which earlier migrations' downgrades then cannot drop.
 def upgrade():
-    with op.batch_alter_table('model_versions', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('artifact_signature', sa.String(length=64), nullable=True))
+    op.add_column('model_versions', sa.Column('artifact_signature', sa.String(length=64),
+                                              nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table('model_versions', schema=None) as batch_op:
-        batch_op.drop_column('artifact_signature')
+    op.drop_column('model_versions', 'artifact_signature')
