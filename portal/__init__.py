@@ -28,7 +28,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config)
     _fill_instance_defaults(app)
 
-    from portal import admin, api, auth, errors, extensions, history, jsonio, main, security
+    from portal import (admin, api, auth, errors, extensions, history, inference, jsonio, main,
+                        security)
     from portal import sessions, usecase_pages
     import registry
     import usecases
@@ -48,6 +49,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     admin.init_app(app)
     history.init_app(app)
     api.init_app(app)
+    inference.init_app(app)
     return app
 
 

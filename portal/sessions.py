@@ -14,8 +14,9 @@ from flask import Flask, Request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 
-# Paths served with bearer tokens only (the versioned API; see portal/api/auth.py).
-COOKIELESS_PREFIX = "/api/v1/"
+# Paths served with bearer tokens only (the versioned API, see portal/api/auth.py; the Open
+# Inference Protocol, portal/inference).
+COOKIELESS_PREFIX = ("/api/v1/", "/v2/")
 
 
 class SessionInterface(SecureCookieSessionInterface):

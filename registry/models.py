@@ -15,7 +15,7 @@ from registry.database import JSONDocument, db, utcnow
 STAGES = ("candidate", "production", "archived")
 JOB_STATUSES = ("queued", "running", "succeeded", "failed")
 ROLES = ("admin", "analyst")
-SOURCES = ("form", "api", "batch", "mlflow")
+SOURCES = ("form", "api", "batch", "mlflow", "oip")
 # Where a dataset version's rows came from; a combined version lists each of its parts' sources.
 DATA_SOURCES = ("built-in", "upload", "outcomes")
 

@@ -35,10 +35,14 @@ PUBLIC = {
     "api.invocations", "api.ping", "api.health", "api.version",
     "tables.table_form", "tables.table_predict",  # the form of a use case made from a table
     "ops.healthz", "ops.readyz", "ops.prometheus_metrics",
+    # The Open Inference Protocol: production for anyone, /versions/<v> for admins
+    # (tests/api/test_inference_v2.py).
+    "inference.server_metadata", "inference.live", "inference.ready",
+    "inference.model_metadata", "inference.model_ready", "inference.infer",
 }
 # Page blueprints guarded as a whole (a before_request check) and the roles they let in.
 PAGE_ROLES = {"admin": {"admin"}, "history": {"admin", "analyst"}}
-JSON_BLUEPRINTS = {"api", "ops"}
+JSON_BLUEPRINTS = {"api", "ops", "inference"}
 
 
 def _listing_app():

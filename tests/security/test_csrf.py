@@ -7,8 +7,9 @@ from flask import url_for
 from tests.portal.conftest import PASSWORD, csrf_token_in
 from tests.security.conftest import USERNAMES, row_counts, signed_in, table_contents
 
-# The API takes bearer tokens, never cookies, so it has no CSRF check (see portal/api).
-TOKEN_BLUEPRINTS = ("api", "ops")
+# The API and the inference protocol take bearer tokens, never cookies, so they have no CSRF
+# check (see portal/api, portal/inference).
+TOKEN_BLUEPRINTS = ("api", "ops", "inference")
 
 
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
