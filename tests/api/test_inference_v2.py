@@ -2,6 +2,7 @@
 against the portal on a loopback port, and the protocol's errors through the test client."""
 from __future__ import annotations
 
+import gc
 import json
 import threading
 
@@ -16,6 +17,7 @@ from registry.database import db
 from registry.models import Prediction
 from tests.api.conftest import add_copy_of_production, same
 from tests.conftest import copy_instance, make_app
+from tests.databases import close_connections
 from usecases import discover
 from usecases.fields import Boolean, ItemList, Number
 
@@ -33,6 +35,11 @@ def served(trained_instance, tmp_path_factory):
     yield app, f"127.0.0.1:{server.server_port}"
     server.shutdown()
     server.server_close()
+    # Its connections closed here, not left to the garbage collector in a later test.
+    app.extensions["modelhub.webhooks"].stop()
+    with app.app_context():
+        close_connections()
+    gc.collect()  # the request threads' own connections are closed as their threads go
 
 
 @pytest.fixture
