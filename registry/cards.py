@@ -124,13 +124,15 @@ def _save(version: ModelVersion, **values: Any) -> ModelCard:
 
 
 def version_groups(usecase: UseCase, version: ModelVersion,
-                   frame: pd.DataFrame | None = None) -> dict[str, Any]:
-    """A version's figures by group: stored ones, else measured now (the stored artifact loaded
-    as serving loads it) and stored."""
+                   frame: pd.DataFrame | None = None, model: Any = None) -> dict[str, Any]:
+    """A version's figures by group: stored ones, else measured now (on `model` when the
+    caller has the stored artifact loaded already, else loaded as serving loads it) and
+    stored."""
     found = db.session.get(ModelCard, version.id)
     if found is not None and found.groups is not None:
         return found.groups
-    model = serving.cache().version(version).model
+    if model is None:
+        model = serving.cache().version(version).model
     usecase = usecase.for_schema(version.input_schema)
     measured = measure_groups(usecase, model,
                               held_out_frame(usecase, version) if frame is None else frame)

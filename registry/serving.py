@@ -136,27 +136,33 @@ def production_model(usecase: str) -> tuple[int, Any]:
     return served.version, served.model
 
 
+def served(name: str, version: int | None = None) -> ServedModel:
+    """The loaded model a request for `version` of a use case gets (None: production);
+    ModelUnavailable or versions.NotFound when there is none."""
+    return (cache().production(name) if version is None
+            else cache().version(versions.get_version(name, version)))
+
+
 def predict(name: str, raw_rows: list[Any], *, source: str, from_form: bool = False,
             version: int | None = None) -> Scored:
     """Validate, score in one batch, store every prediction; raise InvalidInput or
     ModelUnavailable (and versions.NotFound for an unknown version)."""
     usecase = get_usecase(name)
-    served = (cache().production(name) if version is None
-              else cache().version(versions.get_version(name, version)))
-    usecase = usecase.for_schema(served.input_schema)  # as the serving version takes inputs
+    model = served(name, version)
+    usecase = usecase.for_schema(model.input_schema)  # as the serving version takes inputs
     checked = [validate(usecase.fields, raw, from_form=from_form) for raw in raw_rows]
     errors = [c.errors for c in checked]
     for check, row_errors in zip(checked, errors):
         if check.ok:
-            row_errors.update(usecase.check_inputs(served.model, check.values))
+            row_errors.update(usecase.check_inputs(model.model, check.values))
     if any(errors):
         raise InvalidInput(errors)
     rows = [c.values for c in checked]
     began = time.perf_counter()
-    results = usecase.predict(served.model, rows)
+    results = usecase.predict(model.model, rows)
     latency_ms = (time.perf_counter() - began) * 1000 / max(len(rows), 1)
-    ids = predictions.record(name, served.version_id, served.version, rows, results,
+    ids = predictions.record(name, model.version_id, model.version, rows, results,
                              latency_ms=latency_ms, source=source)
     if version is None:
         challenger.shadow().offer(name, rows, ids)  # scored after the answer, never in it
-    return Scored(served.version, results, ids, rows)
+    return Scored(model.version, results, ids, rows)

@@ -1,7 +1,6 @@
 """Model versions: register, list, promote, roll back. The only door to the model_versions table."""
 from __future__ import annotations
 
-import hashlib
 
 import platform
 from dataclasses import dataclass
@@ -57,6 +56,14 @@ def library_versions() -> dict[str, str]:
     return found
 
 
+def hub_version() -> str:
+    """The installed Model Hub's version ("unknown" for a checkout run without installing)."""
+    try:
+        return metadata.version("modelhub")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def register_version(usecase: str, model: Any, *, trained_by: str, params: dict[str, Any],
                      metrics: dict[str, float], leaderboard: list[dict[str, Any]],
                      data_fingerprint: str, train_rows: int, test_rows: int,
@@ -109,10 +116,11 @@ def sign_artifacts(usecase: str | None = None, *, again: bool = False) -> list[M
     rows = [row for row in db.session.scalars(query)
             if again or not row.artifact_signature]
     for row in rows:
-        actual = hashlib.sha256(store.read(row.artifact_path)).hexdigest()
-        if actual != row.artifact_sha256:
+        try:
+            store.verified_bytes(row.artifact_path, row.artifact_sha256)
+        except DigestMismatch:
             raise DigestMismatch(f"{row.usecase} version {row.version}: its artifact is not the "
-                                 "file that was registered; nothing was signed")
+                                 "file that was registered; nothing was signed") from None
     for row in rows:
         row.artifact_signature = store.signer.sign(row.artifact_sha256)
     db.session.commit()

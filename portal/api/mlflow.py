@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import io
-from importlib import metadata
 from typing import Any, Callable
 
 from flask import Response, current_app, jsonify, request
@@ -139,20 +138,13 @@ def health(name: str) -> Response:
 def version(name: str) -> Response:
     """The hub's version, as text (MLflow's /version names the server's)."""
     served_by(name)
-    try:
-        found = metadata.version("modelhub")
-    except metadata.PackageNotFoundError:  # a checkout run without installing it
-        found = "unknown"
-    return Response(found, mimetype="text/plain")
+    return Response(versions.hub_version(), mimetype="text/plain")
 
 
 def can_serve(name: str) -> Response:
     usecase, number = served_by(name)
     try:
-        if number is None:
-            serving.cache().production(usecase)
-        else:
-            serving.cache().version(versions.get_version(usecase, number))
+        serving.served(usecase, number)
     except (serving.ModelUnavailable, versions.NotFound) as exc:
         raise Refused(404, CODES[404], f"no model can serve: {exc}") from None
     return Response("\n", status=200, mimetype="application/json")

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import re
-from importlib import metadata
 from typing import Any, Callable
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
@@ -28,6 +27,7 @@ from portal.api import metrics, parse
 from portal.api.auth import ADMIN, require_role
 from portal.api.errors import ApiError
 from registry import serving, versions
+from registry.predictions import answer_probability
 from usecases import UnknownUseCase, all_usecases, get_usecase
 from usecases.base import UseCase
 from usecases.fields import Boolean, Field, ItemList, Number
@@ -61,11 +61,7 @@ def http_error(error: HTTPException) -> tuple[Response, int]:
 
 @bp.get("")
 def server_metadata() -> Response:
-    try:
-        found = metadata.version("modelhub")
-    except metadata.PackageNotFoundError:
-        found = "unknown"
-    return jsonify({"name": "modelhub", "version": found, "extensions": []})
+    return jsonify({"name": "modelhub", "version": versions.hub_version(), "extensions": []})
 
 
 @bp.get("/health/live")
@@ -173,9 +169,7 @@ def served_by(name: str, version: str | None) -> tuple[UseCase, int | None]:
 
 def loaded(name: str, number: int | None) -> serving.ServedModel:
     try:
-        if number is None:
-            return serving.cache().production(name)
-        return serving.cache().version(versions.get_version(name, number))
+        return serving.served(name, number)
     except versions.NotFound as exc:
         raise Refused(404, str(exc)) from None
     except serving.ModelUnavailable as exc:
@@ -299,7 +293,6 @@ def tensors(usecase: UseCase, results: list[dict[str, Any]], wanted: list[str]
 
 def serving_probability(result: dict[str, Any]) -> float:
     """The probability of the answer given (what the history stores for it)."""
-    from registry.predictions import answer_probability
     found = answer_probability(result)
     return float(found) if found is not None else float("nan")
 

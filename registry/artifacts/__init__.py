@@ -58,16 +58,21 @@ class ArtifactStore(abc.ABC):
         """Load a stored model after checking that its bytes are the ones registered and that
         this installation signed their digest (UnsignedArtifact, ForgedArtifact otherwise)."""
         self.signer.check(key, expected_sha256, signature)
-        data = self.read(key)
-        actual = hashlib.sha256(data).hexdigest()
-        if actual != expected_sha256:
-            raise DigestMismatch(f"artifact {key!r} does not match its registered sha256 "
-                                 f"(expected {expected_sha256[:12]}..., found {actual[:12]}...)")
+        data = self.verified_bytes(key, expected_sha256)
         # Load from the bytes already checked, so the stored copy cannot change in between.
         try:
             return joblib.load(io.BytesIO(data))  # nosec B301: signed digest verified above
         except Exception as exc:  # a corrupt file with a matching digest cannot happen; be safe
             raise ArtifactError(f"artifact {key!r} cannot be loaded: {exc}") from exc
+
+    def verified_bytes(self, key: str, expected_sha256: str) -> bytes:
+        """The bytes under `key`, when they are the ones registered (DigestMismatch if not)."""
+        data = self.read(key)
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != expected_sha256:
+            raise DigestMismatch(f"artifact {key!r} does not match its registered sha256 "
+                                 f"(expected {expected_sha256[:12]}..., found {actual[:12]}...)")
+        return data
 
     @abc.abstractmethod
     def read(self, key: str) -> bytes:

@@ -88,7 +88,7 @@ def run(job_id: int) -> TrainingJob:
             reference=profiles.build(usecase.fields, usecase.reference_inputs(data.train)))
         report(job, 0.95, "measuring the held-out rows by group (model card)")
         try:
-            cards.version_groups(usecase, row, frame=data.test)
+            cards.version_groups(usecase, row, frame=data.test, model=served)
         except Exception as exc:  # the card measures it on first view instead; the version
             db.session.rollback()  # stands
             log(job, f"figures by group not measured: {str(exc)[:300]}")
