@@ -1,22 +1,29 @@
 """gunicorn settings for serving Model Hub: `gunicorn "portal:create_app()"` reads this file.
 
-One sync worker per core: predictions are CPU-bound Python, so more workers than cores only
-queue on the GIL-free cores anyway. Metrics from all workers are added up through
+Sync workers: one per core with the embedded SQLite registry, two per core with a database
+server, whose commits each worker waits for (portal.config.web_workers); WEB_CONCURRENCY
+overrides. Metrics from all workers are added up through
 prometheus_client's multiprocess mode, in a folder emptied at start.
 """
 import os
 import shutil
 from pathlib import Path
 
+from flask import Config
+
+from portal import instance_folder
+from portal.config import layered, web_workers
+
 bind = os.environ.get("MODELHUB_BIND", "127.0.0.1:5000")
-workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 2))
+_instance = instance_folder()
+workers = int(os.environ.get("WEB_CONCURRENCY") or web_workers(layered(Config(_instance))))
 worker_class = "sync"
 timeout = 60
 accesslog = os.environ.get("MODELHUB_ACCESS_LOG")  # e.g. "-" for stdout; off by default
 
 _metrics_dir = Path(os.environ.setdefault(
     "PROMETHEUS_MULTIPROC_DIR",
-    str(Path(os.environ.get("MODELHUB_INSTANCE_PATH", "instance")) / "prometheus")))
+    str(_instance / "prometheus")))
 
 
 def on_starting(server) -> None:

@@ -32,9 +32,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from flask import Config
+
 from bench import history_scale, http_load, limits, load, machine, report, server, targets
 from bench import postgres, training, workload
 from portal import create_app
+from portal.config import web_workers
 
 DEFAULT_OUTPUT = server.ROOT / "BENCHMARKS.md"
 QUICK_OUTPUT = Path(tempfile.gettempdir()) / "modelhub-bench-quick.md"
@@ -280,10 +283,14 @@ def commands(command: str, mode: Mode, trained: bool) -> list[str]:
 
 
 def settings() -> list[str]:
-    return [f"- gunicorn {' '.join(server.GUNICORN_OPTIONS)} --bind {server.HOST}:PORT, for the "
-            "portal and the bare endpoint alike: the README's production command (`make serve`)."
-            " Everything else is gunicorn's default: sync workers, one thread each, no "
-            "keep-alive (a sync worker closes each connection), 30 s timeout.",
+    sqlite, postgresql = (web_workers(Config(".", {"SQLALCHEMY_DATABASE_URI": url}))
+                          for url in ("sqlite://", "postgresql+psycopg://"))
+    options = " ".join((*server.GUNICORN_OPTIONS, "--bind", f"{server.HOST}:PORT"))
+    return [f"- gunicorn {options} with the repository's gunicorn.conf.py, for the portal and "
+            "the bare endpoint alike: the README's production command (`make serve`). Sync "
+            "workers, one thread each, no keep-alive (a sync worker closes each connection), "
+            f"60 s timeout; {sqlite} workers on SQLite (one per core) and {postgresql} on "
+            "PostgreSQL (two per core: each waits for its commits), bare endpoint included.",
             "- The portal runs with its default settings (MODEL_CACHE_SECONDS 2, SQLite in WAL "
             "mode), on a database that holds the predictions of the earlier runs."]
 

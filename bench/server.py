@@ -21,8 +21,9 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 
-# As `make serve`: two sync workers (gunicorn's default worker class), nothing else changed.
-GUNICORN_OPTIONS = ("--workers", "2")
+# As `make serve`: the repository's gunicorn.conf.py (read from ROOT, the servers' working
+# folder) decides the rest, so the workers are as many as a deployment on the same database gets.
+GUNICORN_OPTIONS: tuple[str, ...] = ()
 PORTAL_APP = "portal:create_app()"
 BARE_APP = "bench.bare:create_app()"
 START_TIMEOUT = 120.0

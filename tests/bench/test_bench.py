@@ -108,7 +108,7 @@ def test_report_names_machine_software_and_commands(quick):
     assert "Commit: " in "\n".join(section(text, "Software"))
     commands = "\n".join(section(text, "Commands"))
     assert "python -m bench.run --quick" in commands
-    assert "gunicorn --workers 2" in commands and "wrk --threads 1" in commands
+    assert "gunicorn --bind 127.0.0.1:PORT" in commands and "wrk --threads 1" in commands
 
 
 def test_printed_table_is_the_written_one(quick):
