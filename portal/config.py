@@ -35,6 +35,8 @@ DEFAULTS = {
     "TABLE_MAX_BYTES": 20 * 1024 * 1024,
     "TABLE_MAX_ROWS": 200_000,
     "TABLE_MAX_COLUMNS": 200,
+    # The bearer token Prometheus scrapes /metrics with (else only an admin's API token may).
+    "METRICS_TOKEN": None,
     # /metrics's input drift gauges: measured on each use case's latest predictions at most
     # this often per process (a scrape reads them from memory in between).
     "DRIFT_METRICS_SECONDS": 300.0,

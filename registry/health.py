@@ -1,5 +1,5 @@
 """The service's health, for probes and metrics: is the database reachable, can every use case be
-served, and how many training jobs and predictions the registry holds.
+served, and how many training jobs the registry holds in each status.
 
 The readiness probe and the metrics scrape both read through here, so neither holds a query.
 """
@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from registry import jobs, serving, versions
+from registry import serving, versions
 from registry.database import db
-from registry.models import JOB_STATUSES, Prediction, TrainingJob
+from registry.models import JOB_STATUSES, TrainingJob
 from usecases import all_usecases
 
 
@@ -85,22 +85,9 @@ def _usecase_readiness(name: str) -> UseCaseReadiness:
 
 
 def job_counts() -> dict[str, int]:
-    """The number of training jobs in each status, every status present (zero when none)."""
-    jobs.reap_stale()  # a job whose worker died is failed, not running, wherever it is read
+    """The number of training jobs in each status, every status present (zero when none).
+    Read only: a scrape never writes (a dead job is failed by whoever next reads the jobs)."""
     counts = dict.fromkeys(JOB_STATUSES, 0)
     query = sa.select(TrainingJob.status, sa.func.count()).group_by(TrainingJob.status)
     counts.update({status: n for status, n in db.session.execute(query)})
     return counts
-
-
-def prediction_counts() -> list[tuple[str, int, str, int]]:
-    """(use case, version, source, number of predictions) for every combination that has any.
-
-    Counted from the table rather than in each process, so every worker reports the same totals
-    and predictions made by the pages, the API and batches are all included.
-    """
-    query = (sa.select(Prediction.usecase, Prediction.version, Prediction.source, sa.func.count())
-             .group_by(Prediction.usecase, Prediction.version, Prediction.source)
-             .order_by(Prediction.usecase, Prediction.version, Prediction.source))
-    return [(usecase, version, source, n)
-            for usecase, version, source, n in db.session.execute(query)]

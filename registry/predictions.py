@@ -4,12 +4,17 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from blinker import Namespace
 
 from registry.database import db, postgresql_fast_paths, sqlite_fast_paths, utcnow
 from registry.models import Prediction
 
 SUMMARY_CHARS = 300  # the columns' sizes (PostgreSQL enforces them; SQLite would not)
 LABEL_CHARS = 100
+
+# Sent once predictions are stored (committed): the sender is the use case's name, with the
+# model `version`, the `source` and how many (`count`). /metrics counts them in memory from it.
+stored = Namespace().signal("predictions-stored")
 
 
 def record(usecase: str, version_id: int, version: int, inputs: list[dict[str, Any]],
@@ -23,6 +28,14 @@ def record(usecase: str, version_id: int, version: int, inputs: list[dict[str, A
                      value, label, answer_probability(result)))
     # Kept to the microsecond, so every database and export writes the same figure.
     fixed = (usecase, version_id, version, utcnow(), round(latency_ms, 3), source)
+    ids = _store(fixed, rows)
+    stored.send(usecase, version=version, source=source, count=len(ids))
+    return ids
+
+
+def _store(fixed: tuple[str, int, int, Any, float, str],
+           rows: list[tuple[Any, Any, str, float | None, str | None, float | None]]
+           ) -> list[int]:
     engine = db.engine
     if sqlite_fast_paths(engine):
         from registry.sqlite import inserts

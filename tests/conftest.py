@@ -69,12 +69,16 @@ def copy_instance(template: Path, folder: Path) -> Path:
     return databases.copy_instance(Path(template), Path(folder))
 
 
+# The scrape token of every test app (/metrics answers nobody else but admins).
+METRICS_TOKEN = "scrape-" + "0" * 32
+
+
 def make_app(instance: Path, **config):
     """An app whose database, artifacts and secret key all live in `instance`."""
     # WEBHOOKS_SEND off: hundreds of apps would each poll their registry every second.
     settings = {"TESTING": True, "INSTANCE_PATH": str(instance), "MODEL_CACHE_SECONDS": 0,
                 "WTF_CSRF_ENABLED": False, "FREEZE_HEAP_ON_MODEL_LOAD": False,
-                "WEBHOOKS_SEND": False} | config
+                "WEBHOOKS_SEND": False, "METRICS_TOKEN": METRICS_TOKEN} | config
     app = create_app(settings)
     databases.apps.append(app)
     return app

@@ -3,24 +3,30 @@
 Each app gets its own CollectorRegistry, so several apps in one process (as in the tests) do not
 clash. Under gunicorn every worker is a process with its own counters: when the standard
 PROMETHEUS_MULTIPROC_DIR variable is set (before the workers start), prometheus_client writes them
-to files there and a scrape adds up all workers. Training jobs and predictions are counted from
-the database at scrape time, so they are the same whichever worker answers.
+to files there and a scrape adds up all workers.
+
+A scrape is cheap and writes nothing: stored predictions are counted in memory as they are
+stored (a counter per host, which Prometheus adds up across hosts and restarts), training jobs
+are one GROUP BY over the small jobs table, and drift is re-measured at most every
+DRIFT_METRICS_SECONDS. Only the holder of METRICS_TOKEN or an admin's API token may scrape.
 """
 from __future__ import annotations
 
+import hmac
 import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from flask import Flask, Response, current_app, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, Histogram, \
-    generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, \
+    Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy.exc import SQLAlchemyError
 
-from registry import health, serving, versions
+from portal.api.auth import ADMIN, require_role
+from registry import health, predictions, serving, versions
 from registry.database import db
 from registry.monitoring import inputs
 from usecases import all_usecases
@@ -38,10 +44,13 @@ class Metrics:
     registry: CollectorRegistry
     requests: Histogram
     model_load: Gauge
+    stored: Counter
     # The production version whose load time this process last recorded, by use case.
     production_seen: dict[str, int] = field(default_factory=dict)
     # The histogram's child per (endpoint, method, status): labels() checks and locks each time.
     children: dict[tuple[str, str, int], Any] = field(default_factory=dict)
+    # The stored-predictions counter's child per (use case, version, source).
+    stored_children: dict[tuple[str, int, str], Any] = field(default_factory=dict)
     # The latest drift report of each use case and when it was measured (monotonic seconds).
     drift: dict[str, tuple[float, dict[str, Any] | None]] = field(default_factory=dict)
 
@@ -58,6 +67,24 @@ class Metrics:
                                                                   str(key[2]))
             child.observe(time.perf_counter() - started)
         return response
+
+
+    def count_stored(self, usecase: str, version: int, source: str, count: int) -> None:
+        key = (usecase, version, source)
+        child = self.stored_children.get(key)
+        if child is None:
+            child = self.stored_children[key] = self.stored.labels(usecase, str(version), source)
+        child.inc(count)
+
+
+def _count_stored(usecase: str, *, version: int, source: str, count: int) -> None:
+    """predictions.stored's receiver: counted by the app that stored them."""
+    metrics = current_app.extensions.get("modelhub.metrics")
+    if metrics is not None:
+        metrics.count_stored(usecase, version, source, count)
+
+
+predictions.stored.connect(_count_stored)
 
 
 class StartTimes:
@@ -80,7 +107,10 @@ def init_app(app: Flask) -> None:
                   ("endpoint", "method", "status"), registry=registry),
         Gauge("modelhub_model_load_seconds", "Time taken to load a served model from its "
               "artifact.", ("usecase", "version"), registry=registry,
-              multiprocess_mode="mostrecent"))
+              multiprocess_mode="mostrecent"),
+        Counter("modelhub_predictions", "Predictions stored, by use case, model version and "
+                "source, since the process started (add them up over hosts; rate() over time).",
+                ("usecase", "version", "source"), registry=registry))
     registry.register(RegistryCollector())
     registry.register(DriftCollector())
     app.extensions["modelhub.metrics"] = metrics
@@ -117,6 +147,17 @@ def observe_readiness(readiness: health.Readiness) -> None:
                 usecase.load_seconds)
 
 
+def check_scraper() -> None:
+    """Let the scrape through for `Authorization: Bearer <METRICS_TOKEN>` or an admin's API
+    token; anyone else gets 401 or 403 (the figures name use cases, versions and traffic)."""
+    expected = current_app.config.get("METRICS_TOKEN") or ""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if expected and scheme.lower() == "bearer" and \
+            hmac.compare_digest(token.strip().encode(), expected.encode()):
+        return
+    require_role(ADMIN)
+
+
 def exposition() -> tuple[bytes, str]:
     """The metrics in Prometheus's text format, and its content type."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -131,33 +172,29 @@ def exposition() -> tuple[bytes, str]:
 
 
 class RegistryCollector:
-    """Training jobs by status and predictions by use case and version, read at scrape time."""
+    """Training jobs by status, read at scrape time (a small table), and whether the database
+    answered."""
 
     def describe(self) -> list[Metric]:
         return list(self._families())
 
     def collect(self) -> Iterator[Metric]:
-        jobs, predictions, up = self._families()
+        jobs, up = self._families()
         try:
             for status, count in health.job_counts().items():
                 jobs.add_metric([status], count)
-            for usecase, version, source, count in health.prediction_counts():
-                predictions.add_metric([usecase, str(version), source], count)
             up.add_metric([], 1)
         except SQLAlchemyError:
             db.session.rollback()
             up.add_metric([], 0)
             yield up  # the counts are unknown, not zero
             return
-        yield from (jobs, predictions, up)
+        yield from (jobs, up)
 
     @staticmethod
-    def _families() -> tuple[GaugeMetricFamily, CounterMetricFamily, GaugeMetricFamily]:
+    def _families() -> tuple[GaugeMetricFamily, GaugeMetricFamily]:
         return (GaugeMetricFamily("modelhub_training_jobs", "Training jobs by status.",
                                   labels=["status"]),
-                CounterMetricFamily("modelhub_predictions", "Predictions stored, by use case, "
-                                    "model version and source.",
-                                    labels=["usecase", "version", "source"]),
                 GaugeMetricFamily("modelhub_database_up",
                                   "1 when the registry database answered this scrape."))
 

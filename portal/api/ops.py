@@ -1,16 +1,18 @@
 """Probes and metrics for the people and machines running the service, outside /api/v1.
 
 /healthz: the process answers. /readyz: it can serve (database reachable, every use case's
-production model loads). /metrics: Prometheus's text format.
+production model loads). /metrics: Prometheus's text format, for the scraper's token only.
 """
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
 from portal.api import metrics
+from portal.api.errors import ApiError, answer_api_error
 from registry import health
 
 bp = Blueprint("ops", __name__)
+bp.register_error_handler(ApiError, answer_api_error)
 
 
 @bp.get("/healthz")
@@ -29,5 +31,7 @@ def readyz():
 
 @bp.get("/metrics")
 def prometheus_metrics():
+    """Prometheus's text format, for the holder of METRICS_TOKEN or an admin's API token."""
+    metrics.check_scraper()
     body, content_type = metrics.exposition()
     return Response(body, content_type=content_type)

@@ -10,8 +10,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from registry import jobs, versions
 from usecases import discover
 
-from tests.api.conftest import assert_documented
-from tests.conftest import copy_instance, make_app
+from tests.api.conftest import assert_documented, bearer
+from tests.conftest import METRICS_TOKEN, copy_instance, make_app
 
 NAMES = sorted(discover())
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def samples(client):
     """The /metrics answer as {(name, labels as a sorted tuple): value}."""
-    response = client.get("/metrics")
+    response = client.get("/metrics", headers=bearer(METRICS_TOKEN))
     assert response.status_code == 200 and response.mimetype == "text/plain"
     return {(s.name, tuple(sorted(s.labels.items()))): s.value
             for family in text_string_to_metric_families(response.get_data(as_text=True))
@@ -86,6 +86,44 @@ def test_metrics_count_requests_by_endpoint_not_path(client, app):
     assert not any("no-such-route" in str(labels) for _, labels in found)
 
 
+def test_metrics_answer_the_scrape_token_and_admins_only(app, client, tokens, spec):
+    for headers, status in [({}, 401), (bearer("scrape-wrong"), 401), (bearer(tokens["analyst"]), 403),
+                            (bearer(tokens["admin"]), 200), (bearer(METRICS_TOKEN), 200)]:
+        response = client.get("/metrics", headers=headers)
+        assert response.status_code == status, headers
+        if status != 200:
+            assert "modelhub_" not in response.get_data(as_text=True)
+            assert_documented(spec, "/metrics", "get", response)
+    app.config["METRICS_TOKEN"] = None  # no token set: admins only, never an empty bearer
+    try:
+        assert client.get("/metrics", headers={"Authorization": "Bearer "}).status_code == 401
+        assert client.get("/metrics", headers=bearer(tokens["admin"])).status_code == 200
+    finally:
+        app.config["METRICS_TOKEN"] = METRICS_TOKEN
+
+
+def test_a_scrape_reads_no_predictions_and_writes_nothing(client, app):
+    """A scrape's cost does not grow with the stored predictions: no statement reads the
+    predictions table, none writes."""
+    import sqlalchemy as sa
+    from registry.database import db
+
+    samples(client)  # drift measured once per DRIFT_METRICS_SECONDS: the next scrape is cached
+    seen = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda conn, cursor, statement, *rest: seen.append(statement)  # noqa: E731
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        samples(client)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+    assert seen, "the scrape asks the database whether it is up"
+    assert not [s for s in seen if "predictions" in s.lower()]
+    assert not [s for s in seen if s.lstrip().split()[0].upper() in
+                {"INSERT", "UPDATE", "DELETE"}]
+
+
 def test_metrics_count_predictions_and_jobs_from_the_registry(client, app):
     name = NAMES[0]
     example = next(iter(app.extensions["modelhub.usecases"][name].examples.values()))
@@ -98,7 +136,7 @@ def test_metrics_count_predictions_and_jobs_from_the_registry(client, app):
     assert value(found, "modelhub_predictions_total", usecase=name, version="1",
                  source="batch") == 2
     assert value(found, "modelhub_predictions_total", usecase=name, version="1",
-                 source="form") == 1  # counted from the table: pages' predictions too
+                 source="form") == 1  # counted as stored: pages' predictions too
     assert value(found, "modelhub_training_jobs", status="queued") == 1
     assert value(found, "modelhub_training_jobs", status="running") == 0
     assert value(found, "modelhub_database_up") == 1
@@ -131,7 +169,8 @@ def test_multiprocess_mode_adds_up_every_worker(app, tmp_path):
         workers = [make_app({app.instance_path!r}).test_client() for _ in range(2)]
         for worker in workers:
             assert worker.get("/healthz").status_code == 200
-        print(workers[0].get("/metrics").get_data(as_text=True))
+        print(workers[0].get("/metrics", headers={{"Authorization": "Bearer {METRICS_TOKEN}"}})
+              .get_data(as_text=True))
     """)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODELHUB_")}
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
