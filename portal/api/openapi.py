@@ -183,16 +183,14 @@ def paths(usecases: dict, max_batch: int) -> dict[str, Any]:
     ops = {"/healthz": ("healthz", "Liveness: the process answers", "Health", []),
            "/readyz": ("readyz", "Readiness: the database and every model can serve",
                        "Readiness", []),
-           "/metrics": ("prometheus_metrics", "Prometheus metrics (text format)", None,
-                        ["401", "403"])}
+           "/metrics": ("prometheus_metrics", "Prometheus metrics (text format)", None, [])}
     for path, (endpoint, summary, schema, errors) in ops.items():
         answer = None if schema else _text("text/plain")
         # Outside /api/v1: the server's root, relative to where this document is served.
         out[path] = {"get": _op(endpoint, summary, schema, errors=errors, blueprint="ops",
                                 answer=answer) | {"servers": [{"url": "/"}]}}
-    out["/metrics"]["get"] |= {
-        "security": [{"bearerAuth": []}],
-        "description": "Needs the scrape token (the METRICS_TOKEN setting) or an admin's token."}
+    out["/metrics"]["get"]["description"] = (
+        "Needs the scrape token (the METRICS_TOKEN setting) or an admin's token.")
     out["/readyz"]["get"]["responses"]["503"] = _json_response(
         "Not ready: which use case cannot serve and why.", schemas.ref("Readiness"))
     return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from portal.api import metrics
+from portal.api.auth import ADMIN
 from portal.api.errors import ApiError, answer_api_error
 from registry import health
 
@@ -35,3 +36,6 @@ def prometheus_metrics():
     metrics.check_scraper()
     body, content_type = metrics.exposition()
     return Response(body, content_type=content_type)
+
+
+prometheus_metrics.roles = (ADMIN,)  # type: ignore[attr-defined]  # (and the scrape token)

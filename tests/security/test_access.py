@@ -34,7 +34,7 @@ PUBLIC = {
     # (tests/api/test_mlflow.py).
     "api.invocations", "api.ping", "api.health", "api.version",
     "tables.table_form", "tables.table_predict",  # the form of a use case made from a table
-    "ops.healthz", "ops.readyz", "ops.prometheus_metrics",
+    "ops.healthz", "ops.readyz",
     # The Open Inference Protocol: production for anyone, /versions/<v> for admins
     # (tests/api/test_inference_v2.py).
     "inference.server_metadata", "inference.live", "inference.ready",
