@@ -6,6 +6,22 @@ import json
 from typing import Any
 
 from flask import Flask, Response, request
+from werkzeug.routing import IntegerConverter
+
+# The largest key a database row has (a signed 64-bit integer, SQLite's and PostgreSQL's).
+LARGEST_KEY = 2 ** 63 - 1
+
+
+class RowNumber(IntegerConverter):
+    """Every route's `<int:...>`: ASCII digits for a number a database key can be. Anything
+    else matches no route (404) rather than reach a query that overflows the column."""
+
+    regex = r"[0-9]+"  # `\d` would also take other scripts' digits
+    signed_regex = r"-?[0-9]+"
+
+    def __init__(self, map: Any, fixed_digits: int = 0, min: int | None = None,
+                 max: int | None = LARGEST_KEY, signed: bool = False) -> None:
+        super().__init__(map, fixed_digits, min, max, signed)
 
 
 class Portal(Flask):
@@ -13,6 +29,7 @@ class Portal(Flask):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.url_map.converters["int"] = RowNumber
         # Blueprints whose automatic OPTIONS answer is JSON (Flask's own is an empty page).
         self.json_blueprints: set[str] = set()
 

@@ -89,7 +89,7 @@ class HistoryFilter:
         if self.since:
             query = query.where(Prediction.created_at >= datetime.combine(self.since,
                                                                           datetime.min.time()))
-        if self.until:
+        if self.until and self.until < date.max:  # the last day there is: no bound at all
             query = query.where(Prediction.created_at < datetime.combine(
                 self.until + timedelta(days=1), datetime.min.time()))
         if self.outcome:

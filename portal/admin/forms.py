@@ -2,6 +2,8 @@
 training data, an upload and its confirmation, a model card's sections."""
 from __future__ import annotations
 
+import re
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, FloatField, HiddenField, IntegerField, PasswordField,
@@ -30,10 +32,22 @@ class PromoteForm(ReasonForm):
     override = BooleanField("Promote against the promotion policy")
 
 
+class WholeNumberField(IntegerField):
+    """A whole number in ASCII digits, at most 18 of them. int() alone also takes other
+    scripts' digits and underscores, and numbers too long for a range check to compare."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        raw = valuelist[0].strip() if valuelist else ""
+        if raw and not re.fullmatch(r"[+-]?[0-9]{1,18}", raw):
+            self.data = None
+            raise ValueError("Give a whole number.")
+        super().process_formdata(valuelist)
+
+
 class PolicyForm(FlaskForm):
     """What a candidate must show on live traffic before it is promoted."""
 
-    min_labelled = IntegerField("Labelled predictions scored as challenger, at least",
+    min_labelled = WholeNumberField("Labelled predictions scored as challenger, at least",
                                 default=200, validators=[
                                     InputRequired(message="Give a whole number."),
                                     NumberRange(min=0, max=1_000_000,

@@ -13,8 +13,10 @@ from registry import logins
 
 
 def safe_next(target: str | None) -> str | None:
-    """`target` if it is a path on this site, else None: a login link must not lead elsewhere."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """`target` if it is a path on this site, else None: a login link must not lead elsewhere,
+    nor carry control, line-break or invisible direction characters into a Location header."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target \
+            or not target.isprintable():
         return None
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc else None

@@ -23,7 +23,7 @@ def read_filters(args: Mapping[str, str]) -> tuple[history.HistoryFilter, int | 
     except history.FilterError as exc:
         errors, filters = exc.errors, history.HistoryFilter()
     before = (args.get("before") or "").strip()
-    if before and (not before.isdigit() or len(before) > 18):
+    if before and (not (before.isascii() and before.isdigit()) or len(before) > 18):
         errors["before"] = "must be a whole number"
     if errors:
         raise history.FilterError(errors)
