@@ -35,6 +35,10 @@ DEFAULTS = {
     "TABLE_MAX_BYTES": 20 * 1024 * 1024,
     "TABLE_MAX_ROWS": 200_000,
     "TABLE_MAX_COLUMNS": 200,
+    # The host names this site answers to (Flask's TRUSTED_HOSTS; e.g. ["hub.example.org"]):
+    # a request naming another Host is refused, so no link is built from a forged one. None:
+    # any, for a development machine; set it for a deployment.
+    "TRUSTED_HOSTS": None,
     # The bearer token Prometheus scrapes /metrics with (else only an admin's API token may).
     "METRICS_TOKEN": None,
     # /metrics's input drift gauges: measured on each use case's latest predictions at most

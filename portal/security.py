@@ -1,5 +1,9 @@
 """Security headers on every response: pages, the API, static files, redirects and errors.
 
+Answers that may hold someone's data are never stored by a browser or a proxy cache
+(`Cache-Control: no-store`): the admin pages, the history and its exports, the sign-in pages,
+and any answer to a request that carries credentials (a cookie or an Authorization header).
+
 The policy allows scripts, styles, fonts, frames and fetches from this site only, and no inline
 script, event handler or style attribute: an injected `<script>` or `onclick=` does not run even
 if some output were ever left unescaped. Pages may not be framed (clickjacking).
@@ -35,6 +39,11 @@ HEADERS = {
 }
 
 
+# Pages whose answers are someone's data whoever asks (a refusal included).
+PRIVATE_PATHS = ("/admin", "/history", "/auth", "/api/v1/predictions")
+NO_STORE = ("Cache-Control", "no-store")
+
+
 class SecurityHeaders:
     """WSGI middleware around the app: adds the headers an answer does not set itself (a view may
     tighten them, never lose them).
@@ -48,9 +57,14 @@ class SecurityHeaders:
         self.wsgi_app = wsgi_app
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        private = "HTTP_AUTHORIZATION" in environ or "HTTP_COOKIE" in environ or \
+            environ.get("PATH_INFO", "").startswith(PRIVATE_PATHS)
+
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             present = {name.lower() for name, _ in headers}
             missing = [pair for lower, pair in _PAIRS if lower not in present]
+            if private and "cache-control" not in present:
+                missing.append(NO_STORE)
             return start_response(status, headers + missing, exc_info)
 
         return self.wsgi_app(environ, start)

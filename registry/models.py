@@ -63,7 +63,16 @@ class ModelVersion(db.Model):
 
     dataset: Mapped["DatasetVersion | None"] = db.relationship()
 
-    def to_dict(self) -> dict[str, Any]:
+    # For admins only: who trained it, the exact library releases and the artifact's digest
+    # tell an attacker more than they tell a visitor.
+    ADMIN_ONLY = ("trained_by", "library_versions", "artifact_sha256")
+
+    def to_dict(self, *, public: bool = False) -> dict[str, Any]:
+        """The version's facts; `public` leaves out ADMIN_ONLY."""
+        found = self._facts()
+        return {k: v for k, v in found.items() if k not in self.ADMIN_ONLY} if public else found
+
+    def _facts(self) -> dict[str, Any]:
         return {"usecase": self.usecase, "version": self.version, "stage": self.stage,
                 "created_at": self.created_at.isoformat() + "Z", "trained_by": self.trained_by,
                 "params": self.params, "metrics": self.metrics, "leaderboard": self.leaderboard,

@@ -6,6 +6,7 @@ the batch in one call, and stores one row per prediction naming the version that
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -14,16 +15,26 @@ from typing import Any
 from flask import Flask, current_app
 
 from registry import predictions, versions
-from registry.artifacts import ArtifactError
+from registry.artifacts import ArtifactError, DigestMismatch, ForgedArtifact, UnsignedArtifact
 from registry.models import ModelVersion
 from registry.monitoring import challenger
 from usecases import get_usecase
 from usecases.base import UseCase
 from usecases.fields import validate
 
+log = logging.getLogger(__name__)
+
 
 class ModelUnavailable(Exception):
-    """The use case has no loadable model right now (none trained, or its artifact is bad)."""
+    """The use case has no loadable model right now (none trained, or its artifact is bad).
+
+    Its message is fit for anyone (pages, the API, /readyz); `detail` says what went wrong
+    with the artifact (its key, the store's error) and goes to the log and to admins only.
+    """
+
+    def __init__(self, message: str, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 class InvalidInput(Exception):
@@ -100,7 +111,9 @@ class ModelCache:
             model = versions.artifact_store().load(row.artifact_path, row.artifact_sha256,
                                                    row.artifact_signature)
         except ArtifactError as exc:
-            raise ModelUnavailable(f"{row.usecase} version {row.version}: {exc}") from exc
+            log.error("%s version %s cannot be loaded: %s", row.usecase, row.version, exc)
+            raise ModelUnavailable(f"{row.usecase} version {row.version}'s model cannot be "
+                                   f"loaded: {_reason(exc)}", detail=str(exc)) from exc
         served = ServedModel(row.usecase, row.id, row.version, model,
                              time.perf_counter() - began, row.input_schema)
         with self._lock:
@@ -166,3 +179,12 @@ def predict(name: str, raw_rows: list[Any], *, source: str, from_form: bool = Fa
     if version is None:
         challenger.shadow().offer(name, rows, ids)  # scored after the answer, never in it
     return Scored(model.version, results, ids, rows)
+
+
+def _reason(error: ArtifactError) -> str:
+    """Why an artifact did not load, in words that name no key, path or bucket."""
+    if isinstance(error, DigestMismatch):
+        return "its file does not match the digest registered for it"
+    if isinstance(error, (ForgedArtifact, UnsignedArtifact)):
+        return "its file is not signed by this installation"
+    return "its file is missing or unreadable"

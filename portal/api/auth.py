@@ -24,6 +24,12 @@ def token_user() -> User | None:
     return users.user_for_token(token.strip())
 
 
+def caller_is_admin() -> bool:
+    """Whether the request carries a valid admin's token (public routes show admins more)."""
+    user = token_user()
+    return user is not None and user.role == ADMIN
+
+
 def require_role(*roles: str) -> User:
     """The caller when their token is valid and their role is one of `roles`; else 401 or 403."""
     user = token_user()

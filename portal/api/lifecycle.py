@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import g, jsonify, url_for
 
 from portal.api import bp, parse, shapes
-from portal.api.auth import ADMIN, token_required
+from portal.api.auth import ADMIN, caller_is_admin, token_required
 from portal.api.errors import ApiError, registry_refusals
 from registry import jobs, versions
 from registry.monitoring import gate
@@ -15,17 +15,19 @@ JOB_ID = f"<int(min=1, max={parse.MAX_ID}):job_id>"
 
 @bp.get("/usecases/<name>/versions")
 def model_versions(name: str):
-    """Every version of a use case, newest first, with its metrics and provenance."""
+    """Every version of a use case, newest first, with its metrics and provenance (who trained
+    it, the library releases and the artifact digest for an admin's token only)."""
     parse.usecase_named(name)
-    return jsonify({"usecase": name,
-                    "versions": [row.to_dict() for row in versions.list_versions(name)]})
+    public = not caller_is_admin()
+    return jsonify({"usecase": name, "versions": [row.to_dict(public=public)
+                                                  for row in versions.list_versions(name)]})
 
 
 @bp.get(f"/usecases/<name>/versions/{VERSION}")
 def model_version(name: str, number: int):
     parse.usecase_named(name)
     with registry_refusals():
-        return jsonify(versions.get_version(name, number).to_dict())
+        return jsonify(versions.get_version(name, number).to_dict(public=not caller_is_admin()))
 
 
 @bp.post(f"/usecases/<name>/versions/{VERSION}/promote")

@@ -6,7 +6,7 @@ import re
 from typing import Any, Mapping
 
 from registry.cards import MAX_SECTION, SECTIONS
-from registry.models import DATA_SOURCES, JOB_STATUSES, SOURCES, STAGES
+from registry.models import DATA_SOURCES, JOB_STATUSES, SOURCES, STAGES, ModelVersion
 from usecases.base import TASKS, UseCase
 from usecases.fields import json_schema
 
@@ -98,7 +98,9 @@ SCHEMAS: dict[str, Any] = {
         "input_schema": nullable({"type": "array", "items": {"type": "object"}}) | {
             "description": "The input fields it was trained to take (name, label, kind and "
                            "limits of each); null for versions registered before schemas "
-                           "were kept."}}),
+                           "were kept."}}) | {
+        "description": "Who trained it, the library releases and the artifact's digest are "
+                       "given to an admin's token only."},
     "DatasetLineage": obj(LINEAGE),
     "DatasetVersion": obj(LINEAGE | {
         "usecase": STRING, "columns": {"type": "array", "items": STRING},
@@ -384,6 +386,9 @@ SCHEMAS: dict[str, Any] = {
                                                   "(not for a use case made from a table that "
                                                   "has never been in production)."}})}}),
 }
+# A public caller is not given these (registry.models.ModelVersion.ADMIN_ONLY).
+SCHEMAS["ModelVersion"]["required"] = [name for name in SCHEMAS["ModelVersion"]["required"]
+                                       if name not in ModelVersion.ADMIN_ONLY]
 
 
 def predict_body(usecase: UseCase, max_batch: int) -> dict[str, Any]:

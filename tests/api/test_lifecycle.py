@@ -36,7 +36,24 @@ def test_versions_lists_newest_first_with_metadata(client, app, spec):
                                                                      (1, "production")]
     one = assert_documented(spec, "/usecases/{name}/versions/{number}", "get",
                             client.get(f"{BASE}/versions/1"))
-    assert one == body["versions"][1] and len(one["artifact_sha256"]) == 64
+    assert one == body["versions"][1]
+
+
+@pytest.mark.parametrize("role, shown", [(None, False), ("analyst", False), ("admin", True)])
+def test_who_trained_libraries_and_digest_are_for_admins(client, tokens, spec, role, shown):
+    """A stranger learns the metrics and the data's lineage, not an admin's name, the exact
+    library releases (to match against advisories) or the artifact's digest."""
+    headers = bearer(tokens[role]) if role else {}
+    listed = assert_documented(spec, "/usecases/{name}/versions", "get",
+                               client.get(f"{BASE}/versions", headers=headers))["versions"][0]
+    one = assert_documented(spec, "/usecases/{name}/versions/{number}", "get",
+                            client.get(f"{BASE}/versions/1", headers=headers))
+    for found in (listed, one):
+        assert "metrics" in found and "dataset" in found
+        for key in ("trained_by", "library_versions", "artifact_sha256"):
+            assert (key in found) is shown, (role, key)
+    if shown:
+        assert len(one["artifact_sha256"]) == 64 and "scikit-learn" in one["library_versions"]
 
 
 def test_an_unknown_version_is_404(client):

@@ -45,13 +45,25 @@ def test_ready_when_every_model_loads(client, spec):
 def test_not_ready_names_the_usecase_and_why(client, app, spec):
     with app.app_context():
         row = versions.production_version(NAMES[0])
-        versions.artifact_store().resolve(row.artifact_path).unlink()
+        path = versions.artifact_store().resolve(row.artifact_path)
+        path.unlink()
     response = client.get("/readyz")
     body = assert_documented(spec, "/readyz", "get", response)
     assert response.status_code == 503 and body["status"] == "not ready"
     assert not body["usecases"][NAMES[0]]["ready"]
     assert "missing" in body["usecases"][NAMES[0]]["message"]
     assert all(body["usecases"][name]["ready"] for name in NAMES[1:])
+    # Nobody learns where artifacts are kept: not from the probe, the API or the page.
+    example = next(iter(app.extensions["modelhub.usecases"][NAMES[0]].examples.values()))
+    answers = [response, client.post(f"/api/v1/usecases/{NAMES[0]}/predict",
+                                     json={"inputs": example}),
+               client.post(f"/usecases/{NAMES[0]}/", data={
+                   k: form_value(v) for k, v in example.items() if v is not None})]
+    assert [a.status_code for a in answers] == [503, 503, 503]
+    for answer in answers:
+        text = answer.get_data(as_text=True)
+        for secret in (row.artifact_path, path.name, str(path.parent), row.artifact_sha256):
+            assert secret not in text, (answer.request.path, secret)
 
 
 def test_not_ready_without_models(empty_app):

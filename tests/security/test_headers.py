@@ -133,3 +133,38 @@ def check_page(where: str, page: str) -> None:
     for pattern in FORBIDDEN:
         found = pattern.search(page)
         assert found is None, f"{where}: {found.group(0)!r} breaks the Content-Security-Policy"
+
+
+@pytest.mark.parametrize("path, role", [("/admin/", "admin"), ("/history/", "analyst"),
+                                        ("/history/export.csv", "analyst"),
+                                        ("/auth/login", None)])
+def test_private_answers_are_never_stored_by_a_cache(app, tokens, path, role):
+    for client in (signed_in(app, role), app.test_client()):  # the refusal or redirect too
+        response = client.get(path)
+        response.get_data()  # (the export streams: read it whole, then let it go)
+        response.close()
+        assert response.headers["Cache-Control"] == "no-store", path
+
+
+def test_answers_to_credentials_are_not_stored_public_ones_may_be(app, tokens):
+    name = next(iter(app.extensions["modelhub.usecases"]))
+    with_token = app.test_client().get(f"/api/v1/usecases/{name}",
+                                       headers={"Authorization": f"Bearer {tokens['admin']}"})
+    assert with_token.headers["Cache-Control"] == "no-store"
+    anonymous = app.test_client(use_cookies=False).get(f"/api/v1/usecases/{name}")
+    assert "Cache-Control" not in anonymous.headers
+
+
+def test_a_forged_host_is_refused_when_the_hosts_are_set(app):
+    name = next(iter(app.extensions["modelhub.usecases"]))
+    app.config["TRUSTED_HOSTS"] = ["hub.example.org"]
+    try:
+        forged = app.test_client().get(f"/api/v1/usecases/{name}",
+                                       headers={"Host": "attacker.example"})
+        assert forged.status_code == 400
+        trusted = app.test_client().get(f"/api/v1/usecases/{name}",
+                                        headers={"Host": "hub.example.org"})
+        assert trusted.status_code == 200
+        assert trusted.get_json()["predict_url"].startswith("http://hub.example.org/")
+    finally:
+        app.config["TRUSTED_HOSTS"] = None
