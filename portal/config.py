@@ -29,6 +29,8 @@ DEFAULTS = {
     "JOB_STALE_SECONDS": 30.0,  # a running job silent this long is marked failed
     "TRAINING_SAMPLE": None,  # train on at most this many rows (quick tests); None: all data
     "MAX_BATCH": 1000,
+    # All the text one request's inputs may hold, in characters (reviews of a batch summed).
+    "MAX_REQUEST_TEXT": 500_000,
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "DATASET_MAX_BYTES": 20 * 1024 * 1024,  # an upload of labelled rows (its own limit)
     # A table a new use case is made from: its size, rows and columns.

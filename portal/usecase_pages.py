@@ -56,6 +56,9 @@ def predict(usecase: UseCase):
     values = form_values(served(usecase)[0])
     try:
         scored = serving.predict(usecase.name, [values], source="form", from_form=True)
+    except serving.TooMuchText as exc:
+        return render_form(usecase, values, {name: str(exc) for name, value in values.items()
+                                             if isinstance(value, str) and value}, 413)
     except serving.InvalidInput as exc:
         return render_form(usecase, values, exc.errors[0], 400)
     except serving.ModelUnavailable as exc:

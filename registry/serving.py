@@ -37,6 +37,16 @@ class ModelUnavailable(Exception):
         self.detail = detail
 
 
+class TooMuchText(Exception):
+    """A request whose rows hold more characters of text, all told, than MAX_REQUEST_TEXT:
+    refused before any of it is read, so one request cannot hold a worker for long."""
+
+    def __init__(self, total: int, limit: int) -> None:
+        super().__init__(f"the inputs hold {total:,} characters of text; a request may hold "
+                         f"at most {limit:,}: split it")
+        self.total, self.limit = total, limit
+
+
 class InvalidInput(Exception):
     """Inputs that failed validation; `errors` holds one {field: message} dict per row."""
 
@@ -158,8 +168,14 @@ def served(name: str, version: int | None = None) -> ServedModel:
 
 def predict(name: str, raw_rows: list[Any], *, source: str, from_form: bool = False,
             version: int | None = None) -> Scored:
-    """Validate, score in one batch, store every prediction; raise InvalidInput or
-    ModelUnavailable (and versions.NotFound for an unknown version)."""
+    """Validate, score in one batch, store every prediction; raise TooMuchText, InvalidInput
+    or ModelUnavailable (and versions.NotFound for an unknown version)."""
+    text_limit = current_app.config.get("MAX_REQUEST_TEXT")
+    if text_limit:
+        total = sum(len(value) for row in raw_rows if isinstance(row, dict)
+                    for value in row.values() if isinstance(value, str))
+        if total > text_limit:
+            raise TooMuchText(total, int(text_limit))
     usecase = get_usecase(name)
     model = served(name, version)
     usecase = usecase.for_schema(model.input_schema)  # as the serving version takes inputs

@@ -101,6 +101,8 @@ def invocations(name: str) -> Response:
     try:
         scored = serving.predict(usecase, rows, source="mlflow", version=version,
                                  from_form=from_text)
+    except serving.TooMuchText as exc:
+        raise Refused(413, CODES[413], str(exc)) from None
     except serving.InvalidInput as exc:
         fields = shapes.input_errors(exc.errors, batch=True)
         first = ", ".join(f"{key} {reason}" for key, reason in list(fields.items())[:3])

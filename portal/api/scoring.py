@@ -24,6 +24,10 @@ def predict(name: str):
         require_role(ADMIN)  # scoring with a model that is not in production is for admins
     try:
         result = serving.predict(name, rows, source="batch" if batch else "api", version=version)
+    except serving.TooMuchText as exc:
+        raise ApiError(413, "text_too_large", str(exc),
+                       {"inputs": f"must hold at most {exc.limit:,} characters of text"}) \
+            from None
     except serving.InvalidInput as exc:
         raise ApiError(422, "invalid_input", "some inputs are not valid; see fields",
                        shapes.input_errors(exc.errors, batch=batch)) from None

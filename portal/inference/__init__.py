@@ -119,6 +119,8 @@ def infer(name: str, version: str | None) -> Response:
     wanted = requested(body.get("outputs"), shown)
     try:
         scored = serving.predict(usecase.name, rows, source="oip", version=number)
+    except serving.TooMuchText as exc:
+        raise Refused(413, str(exc)) from None
     except serving.InvalidInput as exc:
         reasons = [f"row {i} {field} {message}" for i, errors in enumerate(exc.errors)
                    for field, message in errors.items()]

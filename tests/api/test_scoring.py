@@ -102,6 +102,30 @@ def test_a_batch_over_the_limit_is_refused_before_scoring(client, app):
     assert client.post(url(NAMES[0]), json={"inputs": rows[:3]}).status_code == 200
 
 
+def test_more_text_than_a_request_may_hold_is_413_in_every_protocol(client, app):
+    """MAX_REQUEST_TEXT counts the characters of every input's text in a request: beyond it
+    nothing is read or stored, whichever protocol the rows came by."""
+    app.config["MAX_REQUEST_TEXT"] = 12_000
+    reviews = [{"review": f"Review {i}: " + "lovely tea, would buy again. " * 100}
+               for i in range(5)]  # about 14,500 characters in all
+    with app.app_context():
+        before = predictions.count("sentiment")
+    error = assert_error(client.post(url("sentiment"), json={"inputs": reviews}), 413,
+                         "text_too_large", {"inputs"})
+    assert "at most 12,000" in error["message"]
+    mlflow = client.post("/api/v1/usecases/sentiment/invocations",
+                         json={"dataframe_records": reviews})
+    assert (mlflow.status_code, mlflow.get_json()["error_code"]) == \
+        (413, "REQUEST_LIMIT_EXCEEDED")
+    oip = client.post("/v2/models/sentiment/infer", json={"inputs": [
+        {"name": "review", "datatype": "BYTES", "shape": [5],
+         "data": [row["review"] for row in reviews]}]})
+    assert oip.status_code == 413 and "12,000" in oip.get_json()["error"]
+    with app.app_context():
+        assert predictions.count("sentiment") == before
+    assert client.post(url("sentiment"), json={"inputs": reviews[:4]}).status_code == 200
+
+
 @pytest.mark.parametrize("value", ["10" * 200, "1" + "0" * 5000, "-1e999", "1e400"])
 def test_numbers_too_big_for_a_double_are_invalid_not_a_crash(client, app, value):
     name = NAMES[0]

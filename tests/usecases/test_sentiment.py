@@ -525,3 +525,74 @@ def test_result_fragment_escapes(usecase, small):
     result["explanation"][0]["feature"] = "<b>x</b>"
     html = render(usecase, result, {})
     assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html
+
+
+# -- time linear in the text --------------------------------------------------------------------
+REVIEW_CHARS = 5000  # the review field's limit
+
+
+def ordinary_review(i: int) -> str:
+    base = f"Review {i}: this tea tastes great, though the bag was torn.<br />I would buy it! "
+    return (base * (REVIEW_CHARS // len(base) + 1))[:REVIEW_CHARS]
+
+
+CRAFTED = {  # each once took 4 to 25 times an ordinary review's time, growing with the length
+    "tags never closed": lambda i: (f"good {i} " + "<" * REVIEW_CHARS)[:REVIEW_CHARS],
+    "paragraphs never closed": lambda i: (f"good {i} " + "<p" * REVIEW_CHARS)[:REVIEW_CHARS],
+    "links never closed": lambda i: (f"good {i} " + "<a good " * REVIEW_CHARS)[:REVIEW_CHARS],
+    "every word a new lexicon word": lambda i: " ".join(
+        word for word in sorted(review_text.analyzer().lexicon)[i:] if word.isalpha()
+    )[:REVIEW_CHARS],
+}
+
+
+def serving_cost(usecase, model, make, count: int = 60) -> float:
+    """CPU seconds to check and score `count` distinct reviews as serving does (the best of
+    three, memos emptied first: every review is new to the process)."""
+    import time
+
+    import usecases.sentiment as sentiment
+
+    rows = [{"review": make(i)} for i in range(count)]
+    best = float("inf")
+    for _ in range(3):
+        for memo in (sentiment.cleaned, review_reading.read, review_vader.polarity):
+            memo.cache_clear()
+        began = time.process_time()
+        for row in rows:
+            assert usecase.check_inputs(model, row) == {}
+            usecase.predict(model, [row])
+        best = min(best, time.process_time() - began)
+    return best
+
+
+@pytest.mark.parametrize("kind", list(CRAFTED))
+def test_crafted_reviews_cost_no_more_than_ordinary_ones_of_the_same_size(usecase, trained,
+                                                                          kind):
+    """Linear time everywhere a review goes (HTML cleaning, tokens, VADER): input made to
+    trip a scan from every "<" or a search from every word costs at most a few times an
+    ordinary review of the same length, never tens of times more."""
+    assert all(len(CRAFTED[kind](i)) == REVIEW_CHARS for i in range(3))
+    ordinary = serving_cost(usecase, trained.model, ordinary_review)
+    crafted = serving_cost(usecase, trained.model, CRAFTED[kind])
+    assert crafted <= 4 * ordinary, f"{kind}: {crafted:.3f} s against {ordinary:.3f} s"
+
+
+def test_a_batch_leaves_the_single_review_memos_alone(usecase, small):
+    """A large batch of new reviews must not push out the memo that answers the page's
+    examples and retries (nor fill it with reviews nobody asks twice)."""
+    import usecases.sentiment as sentiment
+
+    for memo in (sentiment.cleaned, review_reading.read):
+        memo.cache_clear()
+    usecase.predict(small.model, rows_of(usecase, "Lovely tea, would buy again!"))
+    held = (sentiment.cleaned.cache_info().currsize, review_reading.read.cache_info().currsize)
+    batch = [{"review": ordinary_review(i)} for i in range(review_reading.READINGS_CACHED + 44)]
+    for row in batch:
+        usecase.check_inputs(small.model, row)
+    usecase.predict(small.model, batch)
+    assert (sentiment.cleaned.cache_info().currsize,
+            review_reading.read.cache_info().currsize) == held == (1, 1)
+    before = review_reading.read.cache_info().hits
+    usecase.predict(small.model, rows_of(usecase, "Lovely tea, would buy again!"))
+    assert review_reading.read.cache_info().hits == before + 1

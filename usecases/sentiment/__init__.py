@@ -103,7 +103,10 @@ class Sentiment(UseCase):
         """
         if not rows:
             return []
-        readings = [read(cleaned(row["review"])) for row in rows]
+        if len(rows) <= MEMO_ROWS:
+            readings = [read(cleaned(row["review"])) for row in rows]
+        else:  # a batch's reviews would only push the page's and retries' out of the memos
+            readings = [read_once(review_data.clean_review(row["review"])) for row in rows]
         probabilities, explanations = review_explain.score_readings(model, readings,
                                                                     top=TOP_EFFECTS)
         results = []
@@ -124,15 +127,21 @@ class Sentiment(UseCase):
 
     def check_inputs(self, model: Any, values: dict[str, Any]) -> dict[str, str]:
         """A review made only of markup or symbols leaves nothing to read."""
-        text = cleaned(values.get("review") or "")
+        # Not memoised: every row of a batch passes here (predict memoises single reviews).
+        text = review_data.clean_review(values.get("review") or "")
         if not any(ch.isalpha() for ch in text):
             return {"review": "must contain words once HTML is removed"}
         return {}
 
 
+# Requests of at most this many reviews use the memos (a page's examples, a client's retry).
+MEMO_ROWS = 4
+read_once = read.__wrapped__  # the same reading, not memoised
+
+
 @functools.lru_cache(maxsize=READINGS_CACHED)
 def cleaned(review: str) -> str:
-    """`clean_review`, memoised: serving cleans each review twice (check_inputs, predict)."""
+    """`clean_review`, memoised for single reviews asked again and again."""
     return review_data.clean_review(review)
 
 

@@ -19,8 +19,11 @@ TEXT, TARGET = "review", "score"
 GREAT, OTHER = "great", "other"
 
 # Reviews are Amazon's HTML: mostly <br /> line breaks, some links and <p>, a few entities.
-_BREAK = re.compile(r"<br\s*/?>|</?p\b[^>]*>", re.IGNORECASE)
-_TAG = re.compile(r"<[^>]*>")
+# A tag ends at the next ">" and never spans a "<": `<[^>]*>` would scan to the end of the text
+# from every "<" that is not closed, time quadratic in a review of "<<<<..." (25 times that of
+# an ordinary review of the same size). Every review of the data set cleans the same either way.
+_BREAK = re.compile(r"<br\s*/?>|</?p\b[^<>]*>", re.IGNORECASE)
+_TAG = re.compile(r"<[^<>]*>")
 
 
 def clean_review(text: str) -> str:

@@ -85,13 +85,17 @@ def _polarity_scores(vader: Any, text: str) -> dict[str, float]:
     lexicon, boosters = vader.lexicon, constants.BOOSTER_DICT
     sentiments: list[float] = []
     last = len(words) - 1
+    # NLTK reads each word where it first occurs (list.index), repeats included; looked up
+    # here from one pass, as list.index per word is time quadratic in the review's length.
+    first: dict[str, int] = {}
+    for at, item in enumerate(words):
+        first.setdefault(item, at)
     for item in words:
         lower = item.lower()
         if lower in boosters or lower not in lexicon:
             sentiments.append(0)  # what NLTK appends for these: the int it starts from
             continue
-        # NLTK reads each word where it first occurs (list.index), repeats included.
-        i = words.index(item)
+        i = first[item]
         if i < last and lower == "kind" and words[i + 1].lower() == "of":
             sentiments.append(0)
             continue
