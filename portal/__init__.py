@@ -47,6 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     history.init_app(app)
     api.init_app(app)
     inference.init_app(app)
+    security.trust_proxies(app)
     return app
 
 

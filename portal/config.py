@@ -49,6 +49,12 @@ DEFAULTS = {
     # Send webhook deliveries that fall due (retries, other hosts' events) from every serving
     # process; off, only the process that stored an event sends it at once.
     "WEBHOOKS_SEND": True,
+    # A sign-in lasts this many seconds at most (Flask's default is 31 days).
+    "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+    # How many reverse proxies stand in front of the portal (each adds X-Forwarded-For and
+    # -Proto): the client's address and scheme are then read from their headers. 0: none, the
+    # headers are ignored (anyone could write them).
+    "PROXY_COUNT": 0,
     # Session cookies: never readable by scripts, not sent on cross-site requests.
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

@@ -29,7 +29,6 @@ def init_app(app: Flask) -> None:
 
     @login.user_loader
     def load_user(user_id: str):
-        from registry.database import db
-        from registry.models import User
+        from registry import users
 
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return users.load_session_user(user_id)

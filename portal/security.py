@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterable
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -75,3 +76,13 @@ _PAIRS = [(name.lower(), (name, value)) for name, value in HEADERS.items()]
 
 def init_app(app: Flask) -> None:
     app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind PROXY_COUNT reverse proxies, take the client's address, scheme and host from the
+    headers they add (Werkzeug's ProxyFix, trusting exactly that many hops). Outermost, so
+    everything inside sees the real client."""
+    count = int(app.config["PROXY_COUNT"] or 0)
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count,  # type: ignore[method-assign]
+                                x_proto=count, x_host=count)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Request
+from flask import Flask, Request, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 
@@ -27,6 +27,12 @@ class SessionInterface(SecureCookieSessionInterface):
         if request.path.startswith(COOKIELESS_PREFIX):
             return None  # Flask then uses its null session, which is never saved
         return super().open_session(app, request)
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Secure when SESSION_COOKIE_SECURE says so, and whenever the request came over HTTPS
+        (behind a proxy that ends TLS, as its X-Forwarded-Proto says once PROXY_COUNT is set):
+        a cookie set over HTTPS is never sent back in clear."""
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         key = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))

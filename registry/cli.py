@@ -414,6 +414,43 @@ def token(username: str) -> None:
     click.echo(users.issue_token(found))
 
 
+def _named(username: str):
+    found = users.find_user(username)
+    if found is None:
+        raise click.ClickException(f"no user named {username!r}")
+    return found
+
+
+@user_cli.command("password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def password(username: str, password_stdin: bool) -> None:
+    """Set a new password for USERNAME (every session of theirs ends)."""
+    found = _named(username)
+    if password_stdin:
+        new = sys.stdin.readline().rstrip("\n")
+    else:
+        new = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        users.set_password(found, new)
+    except users.UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{found.username} has a new password; their sessions ended")
+
+
+@user_cli.command("disable")
+@click.argument("username")
+@click.option("--enable", is_flag=True, help="Enable the user again instead.")
+def disable(username: str, enable: bool) -> None:
+    """Disable USERNAME: no sign-in, no API token, every session ended (--enable undoes it)."""
+    found = _named(username)
+    try:
+        users.set_disabled(found, not enable)
+    except users.UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{found.username} is {'enabled' if enable else 'disabled'}")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(hub)
     app.cli.add_command(user_cli)

@@ -446,11 +446,26 @@ class User(UserMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    # The name folded (registry.users.username_key): unique, so "Ada" and "ADA" are one name.
+    username_key: Mapped[str | None] = mapped_column(sa.String(80), index=True, unique=True)
     password_hash: Mapped[str] = mapped_column(sa.String(256))
     role: Mapped[str] = mapped_column(sa.String(16))
     token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     token_created_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Raised to end every session signed in before (logout, new password, disabled, new role):
+    # a session holds the epoch it began in, and one from an older epoch loads no user.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+    # A disabled user can neither sign in nor use their token; nothing of theirs is deleted.
+    disabled: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+
+    def get_id(self) -> str:
+        """What a session keeps of the user (Flask-Login): the id and the session epoch."""
+        return f"{self.id}:{self.session_epoch}"
+
+    @property
+    def is_active(self) -> bool:
+        return not self.disabled
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from functools import cache
 
 import sqlalchemy as sa
@@ -16,27 +17,103 @@ class UserError(ValueError):
     """A user request that cannot be done (bad role, name taken, unknown user)."""
 
 
-def create_user(username: str, password: str, role: str) -> User:
-    username = username.strip()
-    if role not in ROLES:
-        raise UserError(f"role must be one of: {', '.join(ROLES)}")
+MIN_PASSWORD = 8
+
+
+def username_key(username: str) -> str:
+    """The form two names are compared in: NFKC (so "ａｄａ" is "ada"), then case-folded."""
+    return unicodedata.normalize("NFKC", username).casefold()
+
+
+def clean_username(raw: str) -> str:
+    """A new name as stored: NFKC, no spaces, control, invisible or direction characters
+    (which would make two names look alike, or a name show other than it reads)."""
+    username = unicodedata.normalize("NFKC", raw.strip())
     if not username or len(username) > 80:
         raise UserError("username must be 1 to 80 characters")
-    if len(password) < 8:
-        raise UserError("password must be at least 8 characters")
+    if not username.isprintable() or any(ch.isspace() for ch in username):
+        raise UserError("username must not hold spaces, control or invisible characters")
+    return username
+
+
+def create_user(username: str, password: str, role: str) -> User:
+    username = clean_username(username)
+    if role not in ROLES:
+        raise UserError(f"role must be one of: {', '.join(ROLES)}")
+    _check_password(password)
     if find_user(username) is not None:
         raise UserError(f"user {username!r} already exists")
-    user = User(username=username, role=role)
+    user = User(username=username, username_key=username_key(username), role=role)
     user.set_password(password)
     db.session.add(user)
     db.session.commit()
     return user
 
 
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"password must be at least {MIN_PASSWORD} characters")
+
+
 def find_user(username: str) -> User | None:
+    """The user of this name, whatever its case or Unicode form."""
     if "\x00" in username:  # PostgreSQL text holds no NUL and refuses a query with one
         return None
-    return db.session.scalar(sa.select(User).where(User.username == username))
+    return db.session.scalar(sa.select(User).where(User.username_key ==
+                                                   username_key(username.strip())))
+
+
+def end_sessions(user: User) -> None:
+    """Sign the user out everywhere: every session begun before no longer loads them."""
+    user.session_epoch += 1
+    db.session.commit()
+
+
+def set_password(user: User, password: str) -> None:
+    """A new password; every session signed in with the old one ends."""
+    _check_password(password)
+    user.set_password(password)
+    end_sessions(user)
+
+
+def set_disabled(user: User, disabled: bool) -> None:
+    """Disable (no sign-in, no token, sessions ended) or enable a user again."""
+    if disabled and _last_admin(user):
+        raise UserError("the last enabled admin cannot be disabled")
+    user.disabled = disabled
+    end_sessions(user)
+
+
+def set_role(user: User, role: str) -> None:
+    """A new role, which the user's next sign-in carries (sessions end)."""
+    if role not in ROLES:
+        raise UserError(f"role must be one of: {', '.join(ROLES)}")
+    if role != "admin" and _last_admin(user):
+        raise UserError("the last enabled admin must stay an admin")
+    user.role = role
+    end_sessions(user)
+
+
+def _last_admin(user: User) -> bool:
+    """Whether `user` is the only enabled admin (the portal would have nobody to run it)."""
+    if user.role != "admin" or user.disabled:
+        return False
+    others = sa.select(sa.func.count()).select_from(User).where(
+        User.role == "admin", User.disabled.is_(False), User.id != user.id)
+    return db.session.scalar(others) == 0
+
+
+def load_session_user(user_id: str) -> User | None:
+    """The user a session names ("id:epoch", see User.get_id), if that session still holds:
+    the epoch is current and the user is enabled."""
+    number, _, epoch = user_id.partition(":")
+    if not (number.isascii() and number.isdigit() and epoch.isascii() and epoch.isdigit()) \
+            or len(number) > 18:
+        return None
+    user = db.session.get(User, int(number))
+    if user is None or user.disabled or str(user.session_epoch) != epoch:
+        return None
+    return user
 
 
 def list_users() -> list[User]:
@@ -66,7 +143,8 @@ def user_for_token(token: str) -> User | None:
     """
     if not token or len(token) > 200:
         return None
-    return db.session.scalar(sa.select(User).where(User.token_hash == _digest(token)))
+    return db.session.scalar(sa.select(User).where(User.token_hash == _digest(token),
+                                                   User.disabled.is_(False)))
 
 
 def _digest(token: str) -> str:
@@ -86,7 +164,7 @@ def authenticate(username: str, password: str) -> User | None:
     if user is None:
         check_password_hash(_no_such_user_hash(), password)
         return None
-    return user if user.check_password(password) else None
+    return user if user.check_password(password) and not user.disabled else None
 
 
 def get_user(user_id: int) -> User | None:

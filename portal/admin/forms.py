@@ -99,6 +99,16 @@ class UserForm(FlaskForm):
     role = SelectField("Role", choices=[SelectChoice(role) for role in ROLES], default="analyst")
 
 
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=[SelectChoice(role) for role in ROLES])
+
+
+class PasswordResetForm(FlaskForm):
+    password = PasswordField("New password", validators=[
+        DataRequired(message="Give the new password."), Length(min=8, max=200)],
+        render_kw={"autocomplete": "new-password"})
+
+
 BUILT_IN = "built-in"  # the training choice of the built-in data before it is registered
 
 

@@ -5,11 +5,12 @@ import math
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.auth import bp
-from portal.auth.forms import LoginForm
-from registry import logins
+from portal.auth.forms import LoginForm, PasswordForm
+from registry import logins, users
+from registry.models import ROLES
 
 
 def safe_next(target: str | None) -> str | None:
@@ -52,7 +53,29 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out (a POST with the CSRF token, so another site cannot sign people out)."""
+    """Sign out, everywhere: every session of this user ends, including a copy of this
+    one's cookie (a POST with the CSRF token, so another site cannot sign people out)."""
+    if current_user.is_authenticated:
+        users.end_sessions(current_user)
     logout_user()
     flash("You are signed out.")
     return redirect(url_for("main.index"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change one's own password; every session, this one included, then ends."""
+    form = PasswordForm()
+    if not form.validate_on_submit():
+        return render_template("auth/password.html", form=form), 400 if form.errors else 200
+    if not current_user.check_password(form.current.data):
+        form.current.errors.append("This is not your current password.")
+        return render_template("auth/password.html", form=form), 400
+    users.set_password(current_user, form.password.data)
+    logout_user()
+    flash("Your password is changed. Sign in with the new one.")
+    return redirect(url_for("auth.login"))
+
+
+change_password.roles = ROLES  # type: ignore[attr-defined]  # any signed-in user
