@@ -20,6 +20,7 @@ from usecases.heart_disease import model as heart_model
 from tests.floors import shortfalls
 
 TEMPLATES = Path(heart_data.__file__).parent / "templates"
+PORTAL_TEMPLATES = Path(__file__).resolve().parents[2] / "portal" / "templates"
 
 
 @pytest.fixture(scope="module")
@@ -246,7 +247,7 @@ def test_reference_patient_has_no_effect(usecase, trained):
 # -- result fragment -------------------------------------------------------------------------
 
 def render(usecase, result, inputs) -> str:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader([TEMPLATES, PORTAL_TEMPLATES]), autoescape=True,
                              undefined=jinja2.StrictUndefined)
     return env.get_template(usecase.result_template).render(result=result, usecase=usecase,
                                                             inputs=inputs)
@@ -257,7 +258,8 @@ def test_result_fragment(usecase, trained):
     result = usecase.predict(trained.model, [row])[0]
     html = render(usecase, result, row)
     assert f"{result['probability'] * 100:.0f}%" in html
-    assert html.count("<meter") == 1 + len(result["explanation"])
+    assert html.count("<meter") == 1
+    assert html.count('class="effect-bar"') == len(result["explanation"])
     assert result["label"] in html and "not medical advice" in html
     assert "Left unknown" in html
     assert "style=" not in html and "<script" not in html and "<html" not in html

@@ -29,6 +29,7 @@ from usecases.recommendation.sums import run_sums
 from tests.floors import shortfalls
 
 TEMPLATES = Path(movie_data.__file__).parent / "templates"
+PORTAL_TEMPLATES = Path(__file__).resolve().parents[2] / "portal" / "templates"
 TOY_STORY, TOY_STORY_2, GODFATHER, GODFATHER_2, ALIEN = 1, 3114, 858, 1221, 1214
 
 
@@ -602,7 +603,7 @@ def test_search_route_without_a_model(usecase, monkeypatch):
 # -- result fragment -------------------------------------------------------------------------
 
 def render(usecase, result, inputs) -> str:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader([TEMPLATES, PORTAL_TEMPLATES]), autoescape=True,
                              undefined=jinja2.StrictUndefined)
     return env.get_template(usecase.result_template).render(result=result, usecase=usecase,
                                                             inputs=inputs)
@@ -615,7 +616,8 @@ def test_result_fragment(usecase, model):
     for item in result["items"]:
         assert str(jinja2.utils.markupsafe.escape(item["title"])) in html
         assert f"{item['predicted_rating']:.1f}" in html
-    assert html.count("<meter") == len(result["items"]) + len(result["explanation"])
+    assert html.count("<meter") == len(result["items"])
+    assert html.count('class="effect-bar"') == len(result["explanation"])
     assert "Because you liked" in html
     assert "style=" not in html and "<script" not in html and "<html" not in html
 

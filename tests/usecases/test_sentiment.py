@@ -29,6 +29,7 @@ from usecases.sentiment import vader as review_vader
 from tests.floors import shortfalls
 
 TEMPLATES = Path(review_data.__file__).parent / "templates"
+PORTAL_TEMPLATES = Path(__file__).resolve().parents[2] / "portal" / "templates"
 GLOWING = "Delicious! My kids love it and I will order it again. Best snack ever."
 AWFUL = "Terrible. The bag was stale and it tasted like cardboard, a waste of money."
 
@@ -503,7 +504,7 @@ def test_serving_follows_a_refit(dataset):
 # -- result fragment -------------------------------------------------------------------------
 
 def render(usecase, result, inputs) -> str:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader([TEMPLATES, PORTAL_TEMPLATES]), autoescape=True,
                              undefined=jinja2.StrictUndefined)
     return env.get_template(usecase.result_template).render(result=result, usecase=usecase,
                                                             inputs=inputs)
@@ -514,7 +515,8 @@ def test_result_fragment(usecase, small):
     result = usecase.predict(small.model, [row])[0]
     html = render(usecase, result, row)
     assert f"{result['probability'] * 100:.0f}%" in html and result["label"] in html
-    assert html.count("<meter") == 1 + 3 + len(result["explanation"])
+    assert html.count("<meter") == 1 + 3
+    assert html.count('class="effect-bar"') == len(result["explanation"])
     assert "Positive" in html and "Neutral" in html and "Negative" in html
     assert f"{result['vader']['compound']:+.2f}" in html
     assert "style=" not in html and "<script" not in html and "<html" not in html

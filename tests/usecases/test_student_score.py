@@ -25,6 +25,7 @@ from usecases.student_score import model as star_model
 from tests.floors import shortfalls
 
 TEMPLATES = Path(star_data.__file__).parent / "templates"
+PORTAL_TEMPLATES = Path(__file__).resolve().parents[2] / "portal" / "templates"
 
 
 @pytest.fixture(scope="module")
@@ -411,7 +412,7 @@ def test_a_compiled_model_that_disagrees_is_not_served(dataset, monkeypatch):
 # -- result fragment -------------------------------------------------------------------------
 
 def render(usecase, result, inputs) -> str:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader([TEMPLATES, PORTAL_TEMPLATES]), autoescape=True,
                              undefined=jinja2.StrictUndefined)
     return env.get_template(usecase.result_template).render(result=result, usecase=usecase,
                                                             inputs=inputs)
@@ -424,7 +425,8 @@ def test_result_fragment(usecase, trained):
     low, high = result["interval"]
     assert f"{result['output']:.0f}</span>" in html
     assert f"{low:.0f} to {high:.0f}" in html and f"{result['typical_error']:.1f}" in html
-    assert html.count("<meter") == 1 + len(result["explanation"])
+    assert html.count("<meter") == 1
+    assert html.count('class="effect-bar"') == len(result["explanation"])
     assert "Left unknown" in html and "not a judgement" in html
     assert "style=" not in html and "<script" not in html and "<html" not in html
 
