@@ -393,10 +393,7 @@ def rollback(usecase: str, reason: str) -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create_user(username: str, role: str, password_stdin: bool) -> None:
     """Create a user who can sign in to the portal."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _read_password(password_stdin, "Password")
     try:
         users.create_user(username, password, role)
     except users.UserError as exc:
@@ -408,10 +405,14 @@ def create_user(username: str, role: str, password_stdin: bool) -> None:
 @click.argument("username")
 def token(username: str) -> None:
     """Issue a new API token for USERNAME (printed once; the old one stops working)."""
-    found = users.find_user(username)
-    if found is None:
-        raise click.ClickException(f"no user named {username!r}")
-    click.echo(users.issue_token(found))
+    click.echo(users.issue_token(_named(username)))
+
+
+def _read_password(from_stdin: bool, prompt: str) -> str:
+    """A password from standard input's first line, or typed twice at a hidden prompt."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt(prompt, hide_input=True, confirmation_prompt=True)
 
 
 def _named(username: str):
@@ -427,10 +428,7 @@ def _named(username: str):
 def password(username: str, password_stdin: bool) -> None:
     """Set a new password for USERNAME (every session of theirs ends)."""
     found = _named(username)
-    if password_stdin:
-        new = sys.stdin.readline().rstrip("\n")
-    else:
-        new = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    new = _read_password(password_stdin, "New password")
     try:
         users.set_password(found, new)
     except users.UserError as exc:
