@@ -15,7 +15,8 @@ from typing import Any
 from flask import Flask, current_app
 
 from registry import predictions, versions
-from registry.artifacts import ArtifactError, DigestMismatch, ForgedArtifact, UnsignedArtifact
+from registry.artifacts import (ArtifactError, DigestMismatch, ForgedArtifact, OutsideStore,
+                                UnsignedArtifact)
 from registry.models import ModelVersion
 from registry.monitoring import challenger
 from usecases import get_usecase
@@ -170,12 +171,6 @@ def predict(name: str, raw_rows: list[Any], *, source: str, from_form: bool = Fa
             version: int | None = None) -> Scored:
     """Validate, score in one batch, store every prediction; raise TooMuchText, InvalidInput
     or ModelUnavailable (and versions.NotFound for an unknown version)."""
-    text_limit = current_app.config.get("MAX_REQUEST_TEXT")
-    if text_limit:
-        total = sum(len(value) for row in raw_rows if isinstance(row, dict)
-                    for value in row.values() if isinstance(value, str))
-        if total > text_limit:
-            raise TooMuchText(total, int(text_limit))
     usecase = get_usecase(name)
     model = served(name, version)
     usecase = usecase.for_schema(model.input_schema)  # as the serving version takes inputs
@@ -187,6 +182,13 @@ def predict(name: str, raw_rows: list[Any], *, source: str, from_form: bool = Fa
     if any(errors):
         raise InvalidInput(errors)
     rows = [c.values for c in checked]
+    # After validation (a field's own limit names the field), before any reading or scoring.
+    text_limit = current_app.config.get("MAX_REQUEST_TEXT")
+    if text_limit:
+        total = sum(len(value) for row in rows for value in row.values()
+                    if isinstance(value, str))
+        if total > text_limit:
+            raise TooMuchText(total, int(text_limit))
     began = time.perf_counter()
     results = usecase.predict(model.model, rows)
     latency_ms = (time.perf_counter() - began) * 1000 / max(len(rows), 1)
@@ -200,7 +202,12 @@ def predict(name: str, raw_rows: list[Any], *, source: str, from_form: bool = Fa
 def _reason(error: ArtifactError) -> str:
     """Why an artifact did not load, in words that name no key, path or bucket."""
     if isinstance(error, DigestMismatch):
-        return "its file does not match the digest registered for it"
-    if isinstance(error, (ForgedArtifact, UnsignedArtifact)):
+        return "its file does not match the sha256 digest registered for it"
+    if isinstance(error, UnsignedArtifact):
+        return ("its file is not signed by this installation (files registered before "
+                "signing: an admin runs flask --app portal hub artifacts sign)")
+    if isinstance(error, ForgedArtifact):
         return "its file is not signed by this installation"
+    if isinstance(error, OutsideStore):
+        return "its path is outside the artifact directory"
     return "its file is missing or unreadable"

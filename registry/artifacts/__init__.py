@@ -22,11 +22,11 @@ from urllib.parse import urlsplit
 
 import joblib
 
-from registry.artifacts.errors import ArtifactError
+from registry.artifacts.errors import ArtifactError, OutsideStore
 from registry.artifacts.signing import ForgedArtifact, Signer, UnsignedArtifact
 
-__all__ = ["ArtifactError", "ArtifactStore", "DigestMismatch", "ForgedArtifact", "StoredArtifact",
-           "UnsignedArtifact", "open_store"]
+__all__ = ["ArtifactError", "ArtifactStore", "DigestMismatch", "ForgedArtifact", "OutsideStore",
+           "StoredArtifact", "UnsignedArtifact", "open_store"]
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ def check_key(key: str) -> str:
     """Refuse a key that is empty, absolute or climbs (`..`): it names no object of the store."""
     parts = key.split("/")
     if key.startswith("/") or any(part in ("", ".", "..") for part in parts):
-        raise ArtifactError(f"artifact key {key!r} is outside the artifact store")
+        raise OutsideStore(f"artifact key {key!r} is outside the artifact store")
     return key
 
 

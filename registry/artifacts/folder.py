@@ -5,7 +5,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from registry.artifacts import ArtifactError, ArtifactStore
+from registry.artifacts import ArtifactError, ArtifactStore, OutsideStore
 
 
 class FolderStore(ArtifactStore):
@@ -19,7 +19,7 @@ class FolderStore(ArtifactStore):
         through `..`, an absolute path or a symbolic link."""
         path = (self.root / key).resolve()
         if Path(key).is_absolute() or not path.is_relative_to(self.root):
-            raise ArtifactError(f"artifact path {key!r} is outside the artifact directory")
+            raise OutsideStore(f"artifact path {key!r} is outside the artifact directory")
         return path
 
     def read(self, key: str) -> bytes:

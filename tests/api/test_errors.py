@@ -116,7 +116,7 @@ def test_an_unreachable_database_is_503_with_retry_after_for_pages_and_the_api(a
                     SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:9/gone")
     client = gone.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = "1"
+        session["_user_id"] = "1:0"  # user 1 in its first session epoch (User.get_id)
     page = client.get("/history/")
     assert page.status_code == 503 and page.headers["Retry-After"] == "2"
     text = page.get_data(as_text=True)

@@ -39,9 +39,11 @@ HOSTILE = {
     "a huge exponent": "1e999",
     "4,096 digits": "7" * 4096,
 }
-# Posting these would end the walk's own session or start training processes.
+# Posting these would end the walk's own session, change the people signing in (tested in
+# test_sessions.py) or start training processes.
 NOT_POSTED = {"auth.logout"}
-NOT_POSTED_PATHS = re.compile(r"/(retrain|train)(/|$)")
+NOT_POSTED_PATHS = re.compile(r"/(retrain|train)(/|$)|/users/[0-9]+/(disable|enable|role|"
+                              r"password)$|/auth/(logout|password)$")
 
 
 class Forms(HTMLParser):
