@@ -42,7 +42,7 @@ DEFAULTS = {
     # any, for a development machine; set it for a deployment.
     "TRUSTED_HOSTS": None,
     # The bearer token Prometheus scrapes /metrics with (else only an admin's API token may).
-    "METRICS_TOKEN": None,
+    "METRICS_TOKEN": None,  # nosec B105: no token set; the setting is read, never a secret here
     # /metrics's input drift gauges: measured on each use case's latest predictions at most
     # this often per process (a scrape reads them from memory in between).
     "DRIFT_METRICS_SECONDS": 300.0,
