@@ -58,11 +58,14 @@ DEFAULTS = {
     # Session cookies: never readable by scripts, not sent on cross-site requests.
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
-    # Failed sign-ins allowed in LOGIN_WINDOW_SECONDS before a 429: per username and address,
-    # and per address whatever the usernames.
+    # Failed sign-ins allowed in LOGIN_WINDOW_SECONDS: per username and address before that
+    # name is locked out there (429); per address whatever the usernames before each further
+    # attempt waits a pause, from the first to the longest, doubling with each failure.
     "LOGIN_FAILURES_PER_NAME": 5,
     "LOGIN_FAILURES_PER_ADDRESS": 20,
     "LOGIN_WINDOW_SECONDS": 900,
+    "LOGIN_FIRST_PAUSE_SECONDS": 1,
+    "LOGIN_LONGEST_PAUSE_SECONDS": 60,
 }
 
 

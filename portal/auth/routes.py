@@ -1,7 +1,6 @@
 """Login and logout views."""
 from __future__ import annotations
 
-import math
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
@@ -32,7 +31,8 @@ def landing_page() -> str:
 def login():
     """Show the login form; on a good name and password sign in and go back where asked.
 
-    Repeated failures lock the name (from that address) and the address out for a while: 429.
+    Repeated failures lock the name out (from that address) for a while, and slow the address
+    down: 429 with Retry-After.
     """
     if current_user.is_authenticated and request.method == "GET":
         return redirect(safe_next(request.args.get("next")) or landing_page())
@@ -42,7 +42,7 @@ def login():
     attempt = logins.sign_in(form.username.data, form.password.data, request.remote_addr)
     if attempt.wait_seconds:
         return render_template("auth/login.html", form=form,
-                               locked_minutes=math.ceil(attempt.wait_seconds / 60)), \
+                               wait_seconds=attempt.wait_seconds), \
             429, {"Retry-After": str(attempt.wait_seconds)}
     if attempt.user is None:
         return render_template("auth/login.html", form=form,

@@ -63,13 +63,65 @@ def test_the_lock_is_for_that_name_from_that_address(app, tokens):
     assert attempt(other, USERNAMES["analyst"], PASSWORD).status_code == 302
 
 
-def test_many_names_from_one_address_lock_the_address_out(app, tokens):
+def guess_many_names(client, times: int = logins.FAILURES_PER_ADDRESS) -> list[int]:
+    return [attempt(client, f"guess-{n}", "wrong password").status_code for n in range(times)]
+
+
+def test_many_names_from_one_address_slow_the_address_down(app, tokens):
     client = app.test_client()
-    statuses = [attempt(client, f"guess-{n}", "wrong password").status_code
-                for n in range(logins.FAILURES_PER_ADDRESS)]
+    statuses = guess_many_names(client)
     assert statuses[-1] == 429 and 429 not in statuses[:-1]
-    assert attempt(client, ADA, PASSWORD).status_code == 429
+    refused = attempt(client, ADA, PASSWORD)
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "1"
+    assert "Try again in 1 second." in refused.get_data(as_text=True)
+    assert not is_signed_in(client)
     assert attempt(client, ADA, PASSWORD, address=ELSEWHERE).status_code == 302
+
+
+def test_a_correct_password_gets_in_once_the_address_s_pause_is_over(app, tokens, monkeypatch):
+    """Someone guessing from a shared address (an office behind one NAT) slows the others
+    there down; it does not shut them out for the whole window."""
+    client = app.test_client()
+    guess_many_names(client)
+    now = logins.clock()
+    monkeypatch.setattr(logins, "clock", lambda: now + logins.FIRST_PAUSE_SECONDS)
+    assert attempt(client, ADA, PASSWORD).status_code == 302
+    assert is_signed_in(client)
+
+
+def test_each_failure_past_the_address_s_limit_doubles_the_pause(app, tokens, monkeypatch):
+    client = app.test_client()
+    guess_many_names(client)
+    now = logins.clock()
+    pauses = []
+    for n in range(8):
+        answer = attempt(client, f"more-{n}", "wrong password")
+        assert answer.status_code == 429  # still within the pause: refused, not counted
+        pause = int(answer.headers["Retry-After"])
+        pauses.append(pause)
+        now += pause
+        monkeypatch.setattr(logins, "clock", lambda moment=now: moment)
+        assert attempt(client, f"more-{n}", "wrong password").status_code in (401, 429)
+    first = int(logins.FIRST_PAUSE_SECONDS)
+    longest = int(logins.LONGEST_PAUSE_SECONDS)
+    assert pauses == [min(first * 2 ** n, longest) for n in range(8)]
+    # The refused attempts took nothing into the count: only the limit and the 8 checked ones.
+    assert len(stored_failures(app)) == 2 * (logins.FAILURES_PER_ADDRESS + 8)
+
+
+def test_the_pauses_can_be_set(app, tokens, monkeypatch):
+    app.config.update(LOGIN_FAILURES_PER_ADDRESS=3, LOGIN_FIRST_PAUSE_SECONDS=10,
+                      LOGIN_LONGEST_PAUSE_SECONDS=15)
+    client = app.test_client()
+    assert guess_many_names(client, 3) == [401, 401, 429]
+    assert attempt(client, ADA, PASSWORD).headers["Retry-After"] == "10"
+    now = logins.clock()
+    monkeypatch.setattr(logins, "clock", lambda: now + 10)
+    assert attempt(client, "guess-x", "wrong password").status_code == 429
+    answer = attempt(client, ADA, PASSWORD)
+    assert answer.headers["Retry-After"] == "15"  # 20 s, but no longer than the longest
+    assert "Try again in 15 seconds." in answer.get_data(as_text=True)
 
 
 def test_the_lock_lifts_once_the_failures_are_old(app, tokens, monkeypatch):
