@@ -26,7 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from portal import (admin, api, auth, errors, extensions, history, inference, jsonio, main,
                         security)
-    from portal import sessions, streams, usecase_pages, visible
+    from portal import quotas, sessions, streams, usecase_pages, visible
     import registry
     import usecases
     from registry import table_usecases
@@ -37,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     sessions.init_app(app)
     extensions.init_app(app)
     security.init_app(app)
+    quotas.init_app(app)
     registry.init_app(app)
     usecases.init_app(app)
     table_usecases.init_app(app)

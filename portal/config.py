@@ -29,6 +29,13 @@ DEFAULTS = {
     "JOB_STALE_SECONDS": 30.0,  # a running job silent this long is marked failed
     "TRAINING_SAMPLE": None,  # train on at most this many rows (quick tests); None: all data
     "MAX_BATCH": 1000,
+    # Clients without an API token or a session (portal/quotas.py): inputs scored per address
+    # (a `limits` rate such as "300 per minute"; None: no limit), summed over every protocol,
+    # and the largest batch they may send. RATELIMIT_STORAGE_URI keeps the counts (a
+    # redis:// URL shares them between hosts; None: JOB_QUEUE_URL's Redis, else memory).
+    "PREDICTION_RATE_LIMIT": "300 per minute",
+    "ANONYMOUS_MAX_BATCH": 10,
+    "RATELIMIT_STORAGE_URI": None,
     # All the text one request's inputs may hold, in characters (reviews of a batch summed).
     "MAX_REQUEST_TEXT": 500_000,
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, render_template, request, url_for
 
+from portal import quotas
 from registry import serving, versions
 from usecases import UnknownUseCase, get_usecase, tabular
 from usecases.base import UseCase
@@ -26,8 +27,9 @@ def form_values(usecase: UseCase) -> dict[str, Any]:
             values[field.name] = " ".join(picked) if picked else None
         elif field.name in request.form:
             values[field.name] = request.form[field.name]
-    unknown = set(request.form) - {f.name for f in usecase.fields} - {"csrf_token"}
-    values.update({name: request.form[name] for name in unknown})
+    known = {f.name for f in usecase.fields} | {"csrf_token"}
+    # In the order sent, so that the first few are the ones named in the errors.
+    values.update({name: request.form[name] for name in request.form if name not in known})
     return values
 
 
@@ -38,10 +40,10 @@ def served(usecase: UseCase) -> tuple[UseCase, Any]:
 
 
 def render_form(usecase: UseCase, values: dict[str, Any], errors: dict[str, str],
-                status: int = 200):
+                status: int = 200, refused: str | None = None):
     view, production = served(usecase)
-    return render_template("usecase/form.html", usecase=view, values=values,
-                           errors=errors, production=production), status
+    return render_template("usecase/form.html", usecase=view, values=values, errors=errors,
+                           production=production, refused=refused), status
 
 
 def show_form(usecase: UseCase):
@@ -54,6 +56,10 @@ def show_form(usecase: UseCase):
 
 def predict(usecase: UseCase):
     values = form_values(served(usecase)[0])
+    try:
+        quotas.charge(1)
+    except quotas.QuotaExceeded as exc:
+        return render_form(usecase, values, {}, exc.status, refused=exc.message) + (exc.headers,)
     try:
         scored = serving.predict(usecase.name, [values], source="form", from_form=True)
     except serving.TooMuchText as exc:

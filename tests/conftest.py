@@ -71,6 +71,10 @@ def copy_instance(template: Path, folder: Path) -> Path:
 
 # The scrape token of every test app (/metrics answers nobody else but admins).
 METRICS_TOKEN = "scrape-" + "0" * 32
+# Anonymous quotas off: the suite sends thousands of anonymous predictions and batches from one
+# address. tests/security/test_quotas.py holds the defaults to account, on their own apps.
+NO_QUOTAS = {"PREDICTION_RATE_LIMIT": None, "ANONYMOUS_MAX_BATCH": None}
+NO_QUOTAS_ENV = {f"MODELHUB_{key}": "null" for key in NO_QUOTAS}
 
 
 def make_app(instance: Path, **config):
@@ -78,7 +82,7 @@ def make_app(instance: Path, **config):
     # WEBHOOKS_SEND off: hundreds of apps would each poll their registry every second.
     settings = {"TESTING": True, "INSTANCE_PATH": str(instance), "MODEL_CACHE_SECONDS": 0,
                 "WTF_CSRF_ENABLED": False, "FREEZE_HEAP_ON_MODEL_LOAD": False,
-                "WEBHOOKS_SEND": False, "METRICS_TOKEN": METRICS_TOKEN} | config
+                "WEBHOOKS_SEND": False, "METRICS_TOKEN": METRICS_TOKEN} | NO_QUOTAS | config
     app = create_app(settings)
     databases.apps.append(app)
     return app

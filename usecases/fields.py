@@ -240,6 +240,10 @@ class ItemList(Field):
                                      "search_endpoint": self.search_endpoint}
 
 
+# Unknown keys named one by one in an input's errors; the rest are counted.
+UNKNOWN_NAMED = 10
+
+
 @dataclass
 class Validated:
     """The outcome of validating one input: clean values, or messages keyed by field name."""
@@ -264,9 +268,12 @@ def validate(fields: tuple[Field, ...], data: Any, *, from_form: bool = False) -
         out.errors["inputs"] = "must be an object with one key per field"
         return out
     known = _names(fields)
-    for key in data:
-        if key not in known and not (from_form and key == "csrf_token"):
-            out.errors[str(key)[:100]] = "is not a field of this use case"
+    unknown = [key for key in data if key not in known and not (from_form and key == "csrf_token")]
+    for key in unknown[:UNKNOWN_NAMED]:
+        out.errors[str(key)[:100]] = "is not a field of this use case"
+    if len(unknown) > UNKNOWN_NAMED:  # an answer must not grow with what a client makes up
+        out.errors["inputs"] = (f"holds {len(unknown) - UNKNOWN_NAMED:,} more keys that are not "
+                                "fields of this use case")
     for f in fields:
         raw = data.get(f.name)
         if raw is None or (from_form and isinstance(raw, str) and raw.strip() == ""):

@@ -25,6 +25,7 @@ from werkzeug.http import parse_options_header
 
 import orjson
 
+from portal import quotas
 from portal.api import bp, metrics, parse, shapes
 from portal.api.auth import ADMIN, require_role
 from portal.api.errors import ApiError
@@ -37,7 +38,8 @@ RESULTS = ("prediction", "full")  # what `params.result` may ask for
 # The native API's status codes, as MLflow's (Databricks') error codes.
 CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
          404: "RESOURCE_DOES_NOT_EXIST", 413: "REQUEST_LIMIT_EXCEEDED",
-         415: "BAD_REQUEST", 422: "BAD_REQUEST", 503: "TEMPORARILY_UNAVAILABLE"}
+         415: "BAD_REQUEST", 422: "BAD_REQUEST", 429: "REQUEST_LIMIT_EXCEEDED",
+         503: "TEMPORARILY_UNAVAILABLE"}
 
 
 class Refused(Exception):
@@ -98,6 +100,10 @@ def invocations(name: str) -> Response:
     if len(rows) > limit:
         raise Refused(413, CODES[413],
                       f"a request may hold at most {limit} rows; split these {len(rows)}")
+    try:
+        quotas.charge(len(rows))
+    except quotas.QuotaExceeded as exc:
+        raise Refused(exc.status, CODES[exc.status], exc.message, None, exc.headers) from None
     try:
         scored = serving.predict(usecase, rows, source="mlflow", version=version,
                                  from_form=from_text)

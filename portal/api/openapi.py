@@ -27,6 +27,9 @@ ERRORS = {"400": ("MalformedJson", "The body is not valid JSON."),
           "415": ("UnsupportedMediaType", "The body is not sent in a media type this endpoint "
                                           "reads (application/json unless it says otherwise)."),
           "422": ("Invalid", "Some fields are not valid; `fields` says which and why."),
+          "429": ("TooManyRequests", "More inputs scored from this address without a token "
+                                     "than PREDICTION_RATE_LIMIT allows; Retry-After says "
+                                     "when to try again."),
           "503": ("Unavailable", "The use case has no model that can serve right now.")}
 JSON_BODY = ("400", "413", "415", "422")
 
@@ -199,10 +202,13 @@ def paths(usecases: dict, max_batch: int) -> dict[str, Any]:
 def _predict_op(usecase: UseCase, max_batch: int) -> dict[str, Any]:
     examples = shapes.examples(usecase)
     operation = _op("predict", f"Predict: {usecase.title}", None,
-                    errors=["401", "403", "404", "503", *JSON_BODY],
+                    errors=["401", "403", "404", "429", "503", *JSON_BODY],
                     body=schemas.predict_body(usecase, max_batch))
-    operation["description"] = (f"{usecase.description} One input gives `prediction`; a list "
-                                f"of up to {max_batch} gives `predictions`, in order.")
+    anonymous = current_app.config.get("ANONYMOUS_MAX_BATCH")
+    operation["description"] = (
+        f"{usecase.description} One input gives `prediction`; a list of up to {max_batch} "
+        "gives `predictions`, in order"
+        + (f" (more than {anonymous} need a token: 401 without)." if anonymous else "."))
     operation["operationId"] = f"predict_{usecase.name}"
     operation["security"] = [{}, {"bearerAuth": []}]  # a token only to choose a version
     body = operation["requestBody"]["content"]["application/json"]
@@ -265,7 +271,7 @@ def _mlflow_paths(usecases: dict, max_batch: int) -> dict[str, Any]:
         "responses": {"200": _json_response("One entry per row, in order.", {
             "type": "object", "required": ["predictions"],
             "properties": {"predictions": {"type": "array"}}})}
-        | refused("400", "401", "403", "404", "413", "415", "503")}
+        | refused("400", "401", "403", "404", "413", "415", "429", "503")}
 
     def probe(endpoint: str, summary: str, answer: dict) -> dict[str, Any]:
         return {"get": {"operationId": endpoint, "summary": summary, "parameters": [name],

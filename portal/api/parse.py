@@ -15,6 +15,7 @@ from flask import request
 from portal.api.errors import ApiError
 from usecases import UnknownUseCase, get_usecase
 from usecases.base import UseCase
+from usecases.fields import UNKNOWN_NAMED
 
 # Row ids and version numbers are SQLite integers; bigger values would overflow in the driver.
 MAX_ID = 2**31 - 1
@@ -105,9 +106,12 @@ def refuse_unknown_keys(body: Mapping[str, Any], known: Iterable[str]) -> None:
     unknown = [key for key in body if key not in known]
     if unknown:
         expected = ", ".join(known) if known else "no keys"
+        fields = {key[:100]: f"is not a known key (expected: {expected})"
+                  for key in unknown[:UNKNOWN_NAMED]}
+        if len(unknown) > UNKNOWN_NAMED:
+            fields["body"] = f"holds {len(unknown) - UNKNOWN_NAMED:,} more keys not listed here"
         raise ApiError(422, "invalid_body", "the body has keys this endpoint does not know",
-                       {key[:100]: f"is not a known key (expected: {expected})"
-                        for key in unknown})
+                       fields)
 
 
 def whole_number(value: Any, name: str, *, minimum: int = 1, maximum: int = MAX_ID) -> int:

@@ -5,10 +5,14 @@ from typing import Any
 
 from flask import current_app, jsonify
 
+from portal import quotas
 from portal.api import bp, metrics, parse, shapes
 from portal.api.auth import ADMIN, require_role
 from portal.api.errors import ApiError
 from registry import serving, versions
+
+
+QUOTA_CODES = {401: "token_required", 429: "rate_limited"}
 
 
 @bp.post("/usecases/<name>/predict")
@@ -22,6 +26,11 @@ def predict(name: str):
     if "version" in body:
         version = parse.whole_number(body["version"], "version")
         require_role(ADMIN)  # scoring with a model that is not in production is for admins
+    try:
+        quotas.charge(len(rows))
+    except quotas.QuotaExceeded as exc:
+        raise ApiError(exc.status, QUOTA_CODES[exc.status], exc.message, {"inputs": exc.message},
+                       exc.headers) from None
     try:
         result = serving.predict(name, rows, source="batch" if batch else "api", version=version)
     except serving.TooMuchText as exc:

@@ -63,16 +63,25 @@ def scored(usecase: str, result: Scored, *, batch: bool) -> dict[str, Any]:
     return answer
 
 
+ERRORS_LISTED = 100  # of a batch's problems, in the answer; the rest are counted
+
+
 def input_errors(errors: list[dict[str, str]], *, batch: bool) -> dict[str, str]:
     """serving.InvalidInput's per-row errors as one fields map: "age", or "inputs[3].age"."""
     if not batch:
         return dict(errors[0])
     fields: dict[str, str] = {}
+    left_out = 0
     for index, row in enumerate(errors):
         for name, message in row.items():
+            if len(fields) == ERRORS_LISTED:
+                left_out += 1
+                continue
             # A row that is not an object is reported under "inputs" by the validator.
             key = f"inputs[{index}]" if name == "inputs" else f"inputs[{index}].{name}"
             fields[key] = message
+    if left_out:  # a batch's answer must not grow with every mistake in it
+        fields["inputs"] = f"{left_out:,} more problems are not listed; fix these and send again"
     return fields
 
 

@@ -23,6 +23,7 @@ from typing import Any, Callable
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from portal import quotas
 from portal.api import metrics, parse
 from portal.api.auth import ADMIN, require_role
 from portal.api.errors import ApiError
@@ -39,14 +40,15 @@ _IDS = re.compile(r"[,;\s]+")
 
 
 class Refused(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
-        self.status, self.message = status, message
+        self.status, self.message, self.headers = status, message, headers or {}
 
 
 @bp.errorhandler(Refused)
-def refused(error: Refused) -> tuple[Response, int]:
-    return jsonify({"error": error.message}), error.status
+def refused(error: Refused) -> tuple[Response, int, dict[str, str]]:
+    return jsonify({"error": error.message}), error.status, error.headers
 
 
 @bp.errorhandler(ApiError)
@@ -117,6 +119,10 @@ def infer(name: str, version: str | None) -> Response:
     shown = usecase.for_schema(served.input_schema)
     rows = rows_from(shown, body["inputs"])
     wanted = requested(body.get("outputs"), shown)
+    try:
+        quotas.charge(len(rows))
+    except quotas.QuotaExceeded as exc:
+        raise Refused(exc.status, exc.message, exc.headers) from None
     try:
         scored = serving.predict(usecase.name, rows, source="oip", version=number)
     except serving.TooMuchText as exc:

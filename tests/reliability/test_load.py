@@ -21,7 +21,7 @@ import pytest
 from registry import predictions, versions
 from registry.database import db
 from registry.models import Prediction
-from tests.conftest import make_app
+from tests.conftest import NO_QUOTAS_ENV, make_app
 from tests.databases import close_connections
 from tests.reliability import load
 from tests.reliability.conftest import (ANALYST, PASSWORD, add_copy_of_production, add_people,
@@ -77,7 +77,8 @@ def served(trained_instance, tmp_path):
         close_connections()
     port = free_port()
     log = tmp_path / "gunicorn.log"
-    env = dict(os.environ, MODELHUB_INSTANCE_PATH=str(folder), MODELHUB_MODEL_CACHE_SECONDS="0.5")
+    env = dict(os.environ, MODELHUB_INSTANCE_PATH=str(folder), MODELHUB_MODEL_CACHE_SECONDS="0.5",
+               **NO_QUOTAS_ENV)
     with open(log, "wb") as output:
         server = subprocess.Popen(  # nosec B603: fixed argv
             [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS),
