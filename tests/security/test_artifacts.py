@@ -7,6 +7,7 @@ here the same refusal is seen from the outside: the pages, the API and /readyz.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import shutil
 from pathlib import Path
@@ -14,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from registry import serving, users, versions
-from registry.artifacts import ForgedArtifact, UnsignedArtifact, serialise
+from registry.artifacts import DigestMismatch, ForgedArtifact, UnsignedArtifact, serialise
 from registry.database import db
+from tests.conftest import make_app
 
 
 def form_data(inputs: dict) -> dict[str, str]:
@@ -134,3 +136,45 @@ def test_a_planted_artifact_with_its_true_digest_never_runs(app, tmp_path, signa
     answer = client.post(f"/api/v1/usecases/{name}/predict", json={"inputs": example})
     assert answer.status_code == 200 and answer.get_json()["version"] == 1
     assert not marker.exists()
+
+
+def test_a_valid_model_substituted_for_another_version_s_file_is_refused(app, tmp_path):
+    """Someone who can write the store copies one version's file over another's: the bytes are
+    a working model of the same use case, signed by this installation, yet not the ones that
+    version registered. The digest check refuses them, by type; every other version serves."""
+    name = "heart-disease"
+    with app.app_context():
+        admin = users.issue_token(users.create_user("admin-user", "long password", "admin"))
+        production = versions.production_version(name)
+        _, model = serving.production_model(name)
+        other = copy.deepcopy(model)
+        other.substituted_from = "another fit"  # different bytes, the same working model
+        second = versions.register_version(
+            name, other, trained_by="test", params=production.params,
+            metrics=production.metrics, leaderboard=production.leaderboard,
+            data_fingerprint=production.data_fingerprint, train_rows=production.train_rows,
+            test_rows=production.test_rows, training_seconds=0.0,
+            input_schema=production.input_schema)
+        assert second.artifact_sha256 != production.artifact_sha256
+        store = versions.artifact_store()
+        shutil.copy(store.resolve(second.artifact_path), store.resolve(production.artifact_path))
+        second_number, first_number = second.version, production.version
+    app = make_app(Path(app.instance_path))  # a new process: nothing loaded yet
+    with app.app_context():
+        with pytest.raises(serving.ModelUnavailable) as refused:
+            serving.cache().version(versions.get_version(name, first_number))
+    assert isinstance(refused.value.__cause__, DigestMismatch), repr(refused.value.__cause__)
+    usecases = app.extensions["modelhub.usecases"]
+    client = app.test_client()
+    example = next(iter(usecases[name].examples.values()))
+    refused_answer = client.post(f"/api/v1/usecases/{name}/predict", json={"inputs": example})
+    assert refused_answer.status_code == 503
+    served = client.post(f"/api/v1/usecases/{name}/predict",
+                         json={"inputs": example, "version": second_number},
+                         headers={"Authorization": f"Bearer {admin}"})
+    assert served.status_code == 200 and served.get_json()["version"] == second_number
+    for other_name, usecase in usecases.items():
+        if other_name != name:
+            inputs = next(iter(usecase.examples.values()))
+            assert client.post(f"/api/v1/usecases/{other_name}/predict",
+                               json={"inputs": inputs}).status_code == 200, other_name
