@@ -197,6 +197,30 @@ def registered(trained_instance):
     return get
 
 
+def assert_stored_with_version(app, ids, usecase: str, number: int,
+                               source: str | None = None) -> None:
+    """Every prediction in `ids` is stored, for `usecase`, scored by version `number`: its
+    number and its link to that version's registry row (a prediction linked to production's
+    row while still showing the chosen number would pass a check of the number alone)."""
+    import sqlalchemy as sa
+
+    from registry.database import db
+    from registry.models import Prediction
+
+    ids = set(ids)
+    with app.app_context():
+        version_id = versions.get_version(usecase, number).id
+        rows = db.session.scalars(sa.select(Prediction).where(Prediction.id.in_(ids))).all()
+        found = {row.id: (row.usecase, row.version, row.model_version_id, row.source)
+                 for row in rows}
+    assert set(found) == ids, f"predictions {sorted(ids - set(found))} were not stored"
+    for ident, (name, stored_number, stored_id, stored_source) in found.items():
+        assert (name, stored_number, stored_id) == (usecase, number, version_id), (
+            f"prediction {ident} is stored as {name} version {stored_number} linked to version "
+            f"row {stored_id}; it was scored by {usecase} version {number} (row {version_id})")
+        assert source is None or stored_source == source, (ident, stored_source, source)
+
+
 def add_copy_of_production(name: str) -> int:
     """Register the production model again as a new candidate version (needs an app context);
     return its number. It predicts exactly like production, so it can really serve."""

@@ -16,7 +16,7 @@ from registry import users
 from registry.database import db
 from registry.models import Prediction
 from tests.api.conftest import add_copy_of_production, same
-from tests.conftest import copy_instance, make_app
+from tests.conftest import assert_stored_with_version, copy_instance, make_app
 from tests.databases import close_connections
 from usecases import discover
 from usecases.fields import Boolean, ItemList, Number
@@ -106,9 +106,9 @@ def test_a_real_client_gets_the_native_answers(served, triton, name):
         assert (summary.decode() if isinstance(summary, bytes) else summary) == \
             expected["summary"]
     with app.app_context():
-        sources = db.session.scalars(sa.select(Prediction.source).where(
-            Prediction.usecase == name).order_by(Prediction.id.desc()).limit(1)).all()
-    assert sources == ["oip"]
+        newest = db.session.scalar(sa.select(sa.func.max(Prediction.id))
+                                   .where(Prediction.usecase == name))
+    assert_stored_with_version(app, {newest}, name, int(answer["model_version"]), "oip")
 
 
 def test_a_batch_and_requested_outputs(served):
@@ -180,6 +180,5 @@ def test_another_version_is_for_admins(client, app):
                          headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 200 and answer.get_json()["model_version"] == str(number)
     with app.app_context():
-        stored = db.session.execute(sa.select(Prediction.source, Prediction.version)
-                                    .order_by(Prediction.id.desc()).limit(1)).one()
-    assert tuple(stored) == ("oip", number)
+        newest = db.session.scalar(sa.select(sa.func.max(Prediction.id)))
+    assert_stored_with_version(app, {newest}, name, number, "oip")

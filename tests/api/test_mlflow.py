@@ -12,6 +12,7 @@ from registry.database import db
 from registry.models import Prediction
 from registry.monitoring import challenger
 from tests.api.conftest import add_copy_of_production, assert_documented, bearer, same
+from tests.conftest import assert_stored_with_version
 from usecases import discover
 
 NAMES = sorted(discover())
@@ -63,6 +64,11 @@ def stored_sources(app, since_id: int) -> list[tuple[str, int]]:
             .order_by(Prediction.id))]
 
 
+def ids_since(app, since_id: int) -> list[int]:
+    with app.app_context():
+        return list(db.session.scalars(sa.select(Prediction.id).where(Prediction.id > since_id)))
+
+
 def last_id(app) -> int:
     with app.app_context():
         return db.session.scalar(sa.select(sa.func.max(Prediction.id))) or 0
@@ -86,6 +92,7 @@ def test_every_body_mlflow_takes_answers_as_the_native_api(client, app, spec, na
         assert_documented(spec, "/usecases/{name}/invocations", "post", answer)
         assert same(answer.get_json(), {"predictions": expected}), kind
         assert stored_sources(app, before) == [("mlflow", 1)] * len(rows), kind
+        assert_stored_with_version(app, ids_since(app, before), name, 1, "mlflow")
     answer = client.post(f"{base(name)}/invocations", data=as_csv(rows),
                          content_type="text/csv; charset=utf-8")
     assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
@@ -212,6 +219,7 @@ def test_an_admin_scores_with_a_version_or_the_challenger(client, app, tokens):
                          headers=admin)
     assert same(answer.get_json(), {"predictions": expected})
     assert stored_sources(app, before) == [("mlflow", number)] * len(rows)
+    assert_stored_with_version(app, ids_since(app, before), name, number, "mlflow")
     error_of(client.post(f"{base(name)}@challenger/invocations", json={"inputs": rows},
                          headers=admin), 404, "RESOURCE_DOES_NOT_EXIST")
     with app.app_context():
@@ -221,6 +229,7 @@ def test_an_admin_scores_with_a_version_or_the_challenger(client, app, tokens):
                          headers=admin)
     assert answer.status_code == 200
     assert stored_sources(app, before) == [("mlflow", number)] * len(rows)
+    assert_stored_with_version(app, ids_since(app, before), name, number, "mlflow")
 
 
 def test_ping_health_and_version(client, tokens):

@@ -4,6 +4,7 @@ import pytest
 from registry import history, predictions, versions
 from usecases import discover
 
+from tests.conftest import assert_stored_with_version
 from tests.api.conftest import add_copy_of_production, assert_documented, assert_error, \
     bearer, same
 
@@ -35,6 +36,7 @@ def test_each_example_predicts_with_an_explanation_and_is_stored(client, app, sp
         assert body["version"] == 1 and made["result"]["summary"], title
         assert isinstance(made["result"]["explanation"], list)
         assert stored(app, {made["id"]}) == {made["id"]: ("api", 1, made["inputs"])}
+        assert_stored_with_version(app, {made["id"]}, name, 1, "api")
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -53,6 +55,7 @@ def test_a_batch_scores_like_the_same_inputs_one_by_one(client, app, spec, name)
     assert len(set(ids)) == len(rows)
     assert stored(app, set(ids)) == {p["id"]: ("batch", 1, p["inputs"])
                                      for p in batch["predictions"]}
+    assert_stored_with_version(app, ids, name, 1, "batch")
 
 
 def test_invalid_single_input_names_its_fields(client, app):
@@ -154,7 +157,12 @@ def test_an_admin_scores_with_another_version_without_promoting_it(client, app, 
     answer = assert_documented(spec, f"/usecases/{name}/predict", "post",
                                client.post(url(name), json=body, headers=bearer(tokens["admin"])))
     assert answer["version"] == number
-    assert stored(app, {answer["prediction"]["id"]})[answer["prediction"]["id"]][1] == number
+    assert_stored_with_version(app, {answer["prediction"]["id"]}, name, number, "api")
+    batch = client.post(url(name), json={"inputs": [body["inputs"]] * 3, "version": number},
+                        headers=bearer(tokens["admin"])).get_json()
+    assert batch["version"] == number
+    assert_stored_with_version(app, [p["id"] for p in batch["predictions"]], name, number,
+                               "batch")
     with app.app_context():
         assert versions.production_version(name).version == 1
     assert client.post(url(name), json={"inputs": body["inputs"]}).get_json()["version"] == 1

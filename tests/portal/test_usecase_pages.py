@@ -2,6 +2,7 @@
 import pytest
 
 from registry import predictions
+from tests.conftest import assert_stored_with_version
 
 NAMES = ["heart-disease", "recommendation", "sentiment", "student-score"]
 
@@ -35,6 +36,7 @@ def test_each_example_predicts_and_is_stored(client, app, name):
         stored = predictions.recent(name)
         assert len(stored) == len(usecase.examples)
         assert {p.source for p in stored} == {"form"} and all(p.version == 1 for p in stored)
+    assert_stored_with_version(app, [p.id for p in stored], name, 1, "form")
 
 
 def test_invalid_input_keeps_values_and_names_fields(client, app):

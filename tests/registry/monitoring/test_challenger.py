@@ -11,6 +11,7 @@ from registry.database import db
 from registry.models import ChallengerPrediction
 from registry.monitoring import challenger, live
 from registry.versions import RegistryError
+from tests.conftest import assert_stored_with_version
 from tests.labelled import held_out_patients, inputs as patient_inputs
 from usecases import get_usecase
 
@@ -49,16 +50,24 @@ def test_at_full_share_every_live_prediction_gets_a_challenger_score_and_the_sam
         challenger.name(HEART, number, 1.0, "ada")
         batch = serving.predict(HEART, patients, source="batch")
         singles = [serving.predict(HEART, [p], source="form") for p in patients[:5]]
-        direct = serving.predict(HEART, patients, source="api", version=number).results
+        chosen = serving.predict(HEART, patients, source="api", version=number)
+        direct = chosen.results
+        challenger_row_id = versions.get_version(HEART, number).id
     assert batch.results == before  # the client's answers are production's, unchanged
     assert [s.results[0] for s in singles] == [a.results[0] for a in alone]
     stored = shadowed(app)
     ids = batch.prediction_ids + [s.prediction_ids[0] for s in singles]
     assert [row.prediction_id for row in stored] == sorted(ids)
     by_id = {row.prediction_id: row for row in stored}
+    # The answers were production's and are stored as its; the chosen version's as its own.
+    assert_stored_with_version(app, ids, HEART, 1)
+    assert_stored_with_version(app, chosen.prediction_ids, HEART, number, "api")
     for prediction_id, expected in zip(batch.prediction_ids, direct):
         row = by_id[prediction_id]
         assert (row.version, row.output) == (number, expected["output"])
+        assert row.model_version_id == challenger_row_id, (
+            f"the challenger's score of prediction {prediction_id} is linked to version row "
+            f"{row.model_version_id}, not the challenger's ({challenger_row_id})")
         assert row.probability == pytest.approx(max(expected["probabilities"].values()))
     # Those made before, and with a chosen version (direct), are not shadowed.
     assert not set(by_id) & set(before_ids)
