@@ -24,10 +24,11 @@ run: db
 	$(FLASK) hub bootstrap
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-# Production-style serving: several worker processes.
+# Production-style serving: gunicorn's workers behind nginx (deploy/nginx.conf), which holds
+# slow clients itself; without nginx, gunicorn alone, after a warning (scripts/serve).
 serve: db
 	$(FLASK) hub bootstrap
-	MODELHUB_BIND=$(HOST):$(PORT) $(BIN)/gunicorn "portal:create_app()"
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/python scripts/serve
 
 browser:
 	scripts/install-browser
