@@ -197,6 +197,22 @@ def registered(trained_instance):
     return get
 
 
+def logged_progress(job_log: str) -> list[int]:
+    """The percentages a training job reported, in order, as its log recorded them
+    (registry/jobs/training.report writes "HH:MM:SS  40% message")."""
+    import re
+
+    return [int(found) for found in re.findall(r"^\d\d:\d\d:\d\d +(\d+)% ", job_log, re.M)]
+
+
+def assert_progress_was_reported(job_log: str) -> None:
+    """The job reported its progress as it went: at least two steps, never going back. Read
+    from what the job recorded, not from polls, which a fast training can finish between."""
+    steps = logged_progress(job_log)
+    assert len(set(steps)) >= 2, f"the job reported no progress along the way:\n{job_log}"
+    assert steps == sorted(steps), f"the job's progress went back:\n{job_log}"
+
+
 def assert_stored_with_version(app, ids, usecase: str, number: int,
                                source: str | None = None) -> None:
     """Every prediction in `ids` is stored, for `usecase`, scored by version `number`: its
