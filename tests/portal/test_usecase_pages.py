@@ -58,3 +58,25 @@ def _form_value(value):
     if isinstance(value, list):
         return " ".join(map(str, value))
     return str(value)
+
+
+def test_a_review_page_has_one_headline_and_says_what_vader_is(client):
+    page = client.post("/usecases/sentiment/",
+                       data={"review": "Stale, bitter and overpriced."}).get_data(as_text=True)
+    assert page.count('class="summary"') == 1
+    assert "Not a second verdict" in page
+    # VADER's shares in the colours the bars use: positive warm, negative blue.
+    assert '<li class="effect-raises">' in page and '<li class="effect-lowers">' in page
+
+
+def test_a_review_over_the_limit_is_refused_with_its_text_kept_never_cut(client, app):
+    form = client.get("/usecases/sentiment/").get_data(as_text=True)
+    assert "maxlength" not in form  # a browser would cut a pasted review silently
+    assert "At most 5,000 characters." in form
+    long_review = "Rich and smooth coffee. " * 250  # 6,000 characters
+    answer = client.post("/usecases/sentiment/", data={"review": long_review})
+    assert answer.status_code == 400
+    page = answer.get_data(as_text=True)
+    assert "must be at most 5000 characters" in page and long_review.strip() in page
+    with app.app_context():
+        assert predictions.count("sentiment") == 0
