@@ -77,6 +77,7 @@ class UseCase:
     examples: ClassVar[dict[str, dict[str, Any]]]  # example title -> inputs, at least one
     primary_metric: ClassVar[str]
     higher_is_better: ClassVar[bool] = True
+    submit_label: ClassVar[str] = "Predict"  # the form's button: what the visitor asks for
     data_source: ClassVar[str]    # where the data comes from, with its publication
 
     REQUIRED: ClassVar[tuple[str, ...]] = ("name", "title", "description", "task", "fields",

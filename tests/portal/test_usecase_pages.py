@@ -80,3 +80,22 @@ def test_a_review_over_the_limit_is_refused_with_its_text_kept_never_cut(client,
     assert "must be at most 5000 characters" in page and long_review.strip() in page
     with app.app_context():
         assert predictions.count("sentiment") == 0
+
+
+def test_the_recommendation_form_asks_for_recommendations_in_plain_words(client):
+    page = client.get("/usecases/recommendation/").get_data(as_text=True)
+    assert '<button type="submit">Recommend</button>' in page
+    assert "How many movies (movies)" not in page and "How many <span" in page
+    assert '<button type="submit">Predict</button>' in client.get(
+        "/usecases/heart-disease/").get_data(as_text=True)
+
+
+def test_no_movie_expected_to_be_disliked_is_recommended_because_of_a_like(client):
+    body = {"inputs": [{"movies": [260, 1196, 1214, 2571], "count": 50},
+                       {"user_id": 15, "count": 50}, {"movies": [1, 3114], "count": 50}]}
+    answer = client.post("/api/v1/usecases/recommendation/predict", json=body).get_json()
+    items = [item for made in answer["predictions"] for item in made["result"]["items"]]
+    assert any(item["because"] for item in items)
+    for item in items:
+        if item["because"]:
+            assert item["predicted_rating"] >= 3.0, item

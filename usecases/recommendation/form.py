@@ -31,7 +31,7 @@ FIELDS = (
            help=f"Optional: one of the {N_USERS} people in the data; their earlier ratings are "
                 "used, together with any movies picked above.",
            required=False, minimum=1, maximum=N_USERS, integer=True),
-    Number("count", "How many movies", help="How many recommendations to list.",
+    Number("count", "How many", help="How many movies to recommend.",
            default=10, minimum=1, maximum=50, integer=True, unit="movies"),
 )
 

@@ -46,13 +46,20 @@ def recommend(model: Recommender, rows: list[dict[str, Any]]) -> list[dict[str, 
     return results
 
 
+# Below this predicted rating a listed movie gets no "because you liked": the list comes from
+# what is watched with the person's movies, the stars from a separate rating model, and a
+# movie that model expects them to dislike is not one to recommend on the strength of a like.
+BECAUSE_MIN_STARS = 3.0
+
+
 def _items(prep: Prepared, chosen: list[int], stars: list[float], scores: list[float],
            because: list[str | None]) -> list[dict[str, Any]]:
     """The listed movies as the page and the API show them."""
     items = []
     for item, stars_of, score_of, reason in zip(chosen, stars, scores, because):
         movie_id, title, year, genres = prep.movies[item]
+        rating = round(stars_of, 2)
         items.append({"id": movie_id, "title": title, "year": year, "genres": list(genres),
-                      "predicted_rating": round(stars_of, 2), "score": score_of,
-                      "because": reason})
+                      "predicted_rating": rating, "score": score_of,
+                      "because": reason if rating >= BECAUSE_MIN_STARS else None})
     return items
