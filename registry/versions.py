@@ -204,21 +204,29 @@ def promote(usecase: str, version: int, *, actor: str, reason: str = "",
     return record
 
 
-def rollback(usecase: str, *, actor: str, reason: str = "") -> Promotion:
-    """Go back to the version that was in production before the current one."""
+def rollback_target(usecase: str) -> ModelVersion | None:
+    """The version a rollback would put back: the one in production before the current one
+    was promoted (None: nothing is in production, or nothing was before it)."""
     current = production_version(usecase)
     if current is None:
-        raise RegistryError(f"{usecase} has no production version to roll back from")
+        return None
     last = db.session.scalar(sa.select(Promotion)
                              .where(Promotion.usecase == usecase,
                                     Promotion.to_version_id == current.id,
                                     # a rollback's own record would lead back where we came from
                                     Promotion.action == "promote")
                              .order_by(Promotion.id.desc()).limit(1))
-    if last is None or last.from_version is None:
+    return None if last is None else last.from_version
+
+
+def rollback(usecase: str, *, actor: str, reason: str = "") -> Promotion:
+    """Go back to the version that was in production before the current one."""
+    if production_version(usecase) is None:
+        raise RegistryError(f"{usecase} has no production version to roll back from")
+    target = rollback_target(usecase)
+    if target is None:
         raise RegistryError(f"{usecase} has no earlier production version to roll back to")
-    return promote(usecase, last.from_version.version, actor=actor, reason=reason,
-                   action="rollback")
+    return promote(usecase, target.version, actor=actor, reason=reason, action="rollback")
 
 
 def promotions(usecase: str | None = None, limit: int = 100) -> list[Promotion]:

@@ -42,6 +42,7 @@ def render_usecase(usecase: UseCase, rollback_form: ReasonForm | None = None,
                            promotions=versions.promotions(usecase.name),
                            jobs=jobs.recent_jobs(usecase.name, limit=5),
                            rollback_form=rollback_form or ReasonForm(formdata=None),
+                           rollback_to=versions.rollback_target(usecase.name),
                            train_form=train_form or training_form(usecase, formdata=None),
                            refusal=refusal), status
 
@@ -138,9 +139,12 @@ def promote(name: str, version: int):
     except versions.NotFound:
         abort(404)
     status = 409 if refusal else 400 if form.errors else 200
+    production = versions.production_version(name)
+    same_model = (production is not None and production.id != target.id
+                  and production.artifact_sha256 == target.artifact_sha256)
     return render_template("admin/promote.html", usecase=usecase, target=target, form=form,
-                           comparison=comparison, refusal=refusal,
-                           verdict=gate.verdict(usecase, target)), status
+                           comparison=comparison, refusal=refusal, production=production,
+                           same_model=same_model, verdict=gate.verdict(usecase, target)), status
 
 
 @bp.post("/models/<name>/rollback")

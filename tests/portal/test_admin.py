@@ -5,7 +5,10 @@ import time
 import pytest
 
 from registry import jobs, users, versions
-from tests.conftest import assert_progress_was_reported, make_app, register_dummy
+from registry.database import db
+from registry.monitoring import gate
+from tests.conftest import add_copy_of_production, assert_progress_was_reported, make_app, \
+    register_dummy
 from tests.portal.conftest import ADMIN, PASSWORD, AuthActions, csrf_token_in
 
 NAME = "heart-disease"
@@ -129,6 +132,8 @@ def test_rollback_through_the_page_writes_the_audit_trail(as_admin, app, two_ver
 @pytest.mark.parametrize("url", [f"/admin/models/{NAME}/versions/2/promote",
                                  f"/admin/models/{NAME}/rollback"])
 def test_a_reason_is_required(as_admin, app, two_versions, url):
+    if url.endswith("rollback"):  # something to roll back to, so that the form is shown
+        as_admin.post(f"/admin/models/{NAME}/versions/2/promote", data={"reason": "try it"})
     before = registry_state(app)
     response = as_admin.post(url, data={"reason": "  "})
     assert response.status_code == 400
@@ -274,3 +279,36 @@ def test_admin_posts_need_the_csrf_token(app, people, two_versions):
     assert client.post(url, data={"reason": "with token", "csrf_token": token}).status_code == 302
     with app.app_context():
         assert versions.production_version(NAME).version == 2
+
+
+def test_rollback_is_offered_only_with_something_to_roll_back_to(as_admin, app, two_versions):
+    page = as_admin.get(f"/admin/models/{NAME}").get_data(as_text=True)
+    assert "Nothing to roll back to: v1 is the first version" in page
+    assert f'action="/admin/models/{NAME}/rollback"' not in page
+    as_admin.post(f"/admin/models/{NAME}/versions/2/promote", data={"reason": "try it"})
+    page = as_admin.get(f"/admin/models/{NAME}").get_data(as_text=True)
+    assert f'action="/admin/models/{NAME}/rollback"' in page
+    assert '<button type="submit" class="danger">Roll back to v1</button>' in page
+
+
+def test_the_promote_page_warns_when_the_candidate_is_production_s_model(as_admin, app):
+    with app.app_context():  # a retraining on the same data and seed: the same bytes
+        copy = add_copy_of_production(NAME)
+        row, production = versions.get_version(NAME, copy), versions.production_version(NAME)
+        row.artifact_path = production.artifact_path
+        row.artifact_sha256 = production.artifact_sha256
+        row.artifact_signature = production.artifact_signature
+        db.session.commit()
+    page = as_admin.get(f"/admin/models/{NAME}/versions/{copy}/promote").get_data(as_text=True)
+    assert "The same model as production." in page
+    assert "Measured on different rows." not in page  # a copy keeps production's rows
+
+
+def test_the_promote_page_warns_when_versions_were_measured_on_other_rows(as_admin, app,
+                                                                        two_versions):
+    page = as_admin.get(f"/admin/models/{NAME}/versions/2/promote").get_data(as_text=True)
+    assert "The same model as production." not in page
+    with app.app_context():  # register_dummy's v2 was measured on rows of its own
+        assert not gate.verdict(app.extensions["modelhub.usecases"][NAME],
+                                versions.get_version(NAME, 2))["evidence"]["offline"]["same_rows"]
+    assert "Measured on different rows." in page
