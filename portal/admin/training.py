@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import abort, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from portal.admin import bp
 from portal.admin.forms import BUILT_IN, ReasonForm
@@ -24,7 +25,13 @@ def retrain(name: str):
                          options=training_options(usecase, form.datasets.data or [],
                                                   form.include_outcomes.data))
     except jobs.JobConflict as exc:
-        flash(f"{exc}. Wait for it to finish.", "error")
+        if exc.job_id is None:
+            flash(f"{exc}. Wait for it to finish.", "error")
+        else:
+            flash(Markup('{} is already training: <a href="{}">follow job {}</a>, and start '
+                         'another once it has finished.')
+                  .format(usecase.title, url_for("admin.job", job_id=exc.job_id), exc.job_id),
+                  "error")
         return redirect(url_for("admin.usecase", name=name))
     except versions.RegistryError as exc:  # an archived or unknown dataset version
         flash(f"Not started: {exc}.", "error")

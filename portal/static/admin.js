@@ -73,3 +73,26 @@
     }
   });
 })();
+
+// Copy buttons (data-copy="<id of the element to copy>"): hidden unless the browser offers the
+// clipboard (HTTPS or localhost), so nobody meets a button that cannot work; the text stays
+// selectable either way. The status beside it says whether the copy was made.
+(function () {
+  "use strict";
+
+  if (!navigator.clipboard || !window.isSecureContext) { return; }
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    var id = button.getAttribute("data-copy");
+    var source = document.getElementById(id);
+    var status = document.querySelector('[data-copy-status="' + id + '"]');
+    if (!source) { return; }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+        if (status) { status.textContent = "Copied."; }
+      }, function () {
+        if (status) { status.textContent = "Not copied: select the token and copy it."; }
+      });
+    });
+  });
+})();

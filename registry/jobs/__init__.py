@@ -28,7 +28,11 @@ EXTENSION = "modelhub.jobs"
 
 
 class JobConflict(Exception):
-    """A training of this use case is already queued or running."""
+    """A training of this use case is already queued or running: `job_id` is that job's."""
+
+    def __init__(self, message: str, job_id: int | None = None) -> None:
+        super().__init__(message)
+        self.job_id = job_id
 
 
 def init_app(app: Flask) -> None:
@@ -52,7 +56,7 @@ def enqueue(usecase: str, *, requested_by: str, promote: bool = False,
     busy = db.session.scalar(sa.select(TrainingJob).where(
         TrainingJob.usecase == usecase, TrainingJob.status.in_(ACTIVE)))
     if busy is not None:
-        raise JobConflict(f"{usecase} is already training (job {busy.id})")
+        raise JobConflict(f"{usecase} is already training (job {busy.id})", busy.id)
     job = TrainingJob(usecase=usecase, requested_by=requested_by, promote=promote,
                       runner=runner_name, options=options)
     db.session.add(job)
@@ -60,7 +64,10 @@ def enqueue(usecase: str, *, requested_by: str, promote: bool = False,
         db.session.commit()
     except sa.exc.IntegrityError:  # another request queued one between our check and insert
         db.session.rollback()
-        raise JobConflict(f"{usecase} is already training") from None
+        busy = db.session.scalar(sa.select(TrainingJob.id).where(
+            TrainingJob.usecase == usecase, TrainingJob.status.in_(ACTIVE)))
+        raise JobConflict(f"{usecase} is already training"
+                          + (f" (job {busy})" if busy else ""), busy) from None
     return job
 
 

@@ -392,3 +392,27 @@ def test_an_admin_names_a_challenger_reads_its_page_and_promotes_through_the_gat
         assert record.against_policy is False and record.gate["passes"] is True
         assert challenger.get(name) is None
     log_out(browser)
+
+
+def test_an_admin_copies_a_new_token_with_one_click(live_portal, browser, people):
+    _, base = live_portal
+    log_in(browser, base, *people["admin"])
+    browser.get(base + "/admin/users")
+    buttons = browser.find_elements(By.XPATH, "//button[normalize-space()='Issue token' or "
+                                              "normalize-space()='Replace token']")
+    navigate(browser, buttons[0])
+    token = browser.find_element(By.ID, "issued-token").text
+    assert token.startswith("mh_")
+    copy = browser.find_element(By.CSS_SELECTOR, 'button[data-copy="issued-token"]')
+    assert copy.is_displayed()  # loopback is a secure context: the clipboard is offered
+    # As a person's browser does when they allow it (headless Chromium asks nobody).
+    browser.execute_cdp_cmd("Browser.grantPermissions", {
+        "origin": base, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]})
+    copy.click()
+    status = browser.find_element(By.CSS_SELECTOR, '[data-copy-status="issued-token"]')
+    WebDriverWait(browser, 10).until(lambda _: status.text)
+    assert status.text == "Copied."
+    copied = browser.execute_async_script(
+        "navigator.clipboard.readText().then(arguments[0], e => arguments[0]('failed: ' + e));")
+    assert copied == token
+    log_out(browser)

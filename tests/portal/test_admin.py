@@ -173,7 +173,9 @@ def test_retrain_runs_a_job_whose_page_follows_it_to_the_new_version(app, people
     assert re.search(r'status-(queued|running)', page) and "<progress" in page
     assert '<meta http-equiv="refresh" content="2">' in page and "admin.js" in page
     again = client.post(f"/admin/models/{NAME}/retrain", follow_redirects=True)
-    assert "already training" in again.get_data(as_text=True)
+    job_id = job_url.rsplit("/", 1)[1]
+    assert f'already training: <a href="{job_url}">follow job {job_id}</a>' in \
+        again.get_data(as_text=True)
 
     seen = []
     deadline = time.monotonic() + 180
