@@ -26,7 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from portal import (admin, api, auth, errors, extensions, history, inference, jsonio, main,
                         security)
-    from portal import quotas, sessions, streams, usecase_pages, visible
+    from portal import figures, quotas, sessions, streams, usecase_pages, visible
     import registry
     import usecases
     from registry import table_usecases
@@ -34,6 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     streams.init_app(app)
     jsonio.init_app(app)
     visible.init_app(app)
+    figures.init_app(app)
     sessions.init_app(app)
     extensions.init_app(app)
     security.init_app(app)

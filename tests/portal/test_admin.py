@@ -76,7 +76,8 @@ def test_a_usecase_page_shows_each_version_in_full(as_admin, app, two_versions):
     assert 'id="v1"' in page and 'id="v2"' in page
     assert "production" in page and "candidate" in page and "bob" in page
     assert all(row["name"] in page for row in first.leaderboard)
-    assert first.data_fingerprint[:12] in page and "roc_auc" in page and "accuracy" in page
+    assert first.data_fingerprint[:12] in page and ">ROC AUC</abbr>" in page
+    assert ">Accuracy</abbr>" in page and "truly positive" in page.lower()
     assert f"{first.training_seconds:.1f} s" in page and " kB" in page
     assert page.count("Promote…") == 1  # only the candidate can be promoted
 
@@ -257,7 +258,7 @@ def test_a_token_is_shown_once_and_can_be_revoked(as_admin, app):
         analyst_id = users.find_user("ann").id
     response = as_admin.post(f"/admin/users/{analyst_id}/token")
     page = response.get_data(as_text=True)
-    token = re.search(r'<code class="token">(mh_[^<]+)</code>', page).group(1)
+    token = re.search(r'<code class="token"[^>]*>(mh_[^<]+)</code>', page).group(1)
     assert response.headers["Cache-Control"] == "no-store"
     with app.app_context():
         assert users.user_for_token(token).username == "ann"

@@ -53,7 +53,7 @@ def test_the_live_page_lists_figures_calibration_and_days(as_admin, app):
     assert answer.status_code == 200
     shown = text(answer.get_data(as_text=True))
     assert "30 labelled predictions" in shown
-    for name in ("accuracy", "precision", "recall", "roc_auc"):
+    for name in ("Accuracy", "Precision", "Recall", "ROC AUC"):  # names in words
         assert re.search(rf"{name} \d\.\d{{3}} \(\d\.\d{{3}}–\d\.\d{{3}}\) \d+ \d", shown), name
     assert 'Predicted probability of "disease"' in shown
     today, yesterday = utcnow().date(), (utcnow() - timedelta(days=1)).date()

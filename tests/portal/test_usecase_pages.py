@@ -1,8 +1,10 @@
 """Visitor pages: the menu, a use case's form, its result, and invalid input."""
 import pytest
+from markupsafe import escape
 
 from registry import predictions
 from tests.conftest import assert_stored_with_version
+from usecases import measures
 
 NAMES = ["heart-disease", "recommendation", "sentiment", "student-score"]
 
@@ -21,7 +23,10 @@ def test_form_shows_every_field_and_the_examples(client, app, name):
     for field in usecase.fields:
         assert f'name="{field.name}"' in page
     assert page.count("?example=") == len(usecase.examples)
-    assert "About this model" in page and usecase.primary_metric in page
+    assert "About this model" in page
+    label, sentence = measures.describe(usecase.primary_metric)
+    assert label != usecase.primary_metric and f">{label}</abbr>" in page
+    assert str(escape(sentence)) in page
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -99,3 +104,19 @@ def test_no_movie_expected_to_be_disliked_is_recommended_because_of_a_like(clien
     for item in items:
         if item["because"]:
             assert item["predicted_rating"] >= 3.0, item
+
+
+def test_metrics_read_the_same_on_every_page(client, app):
+    """One way of writing each figure: the form's about box and the model card agree, and a
+    classifier's counts are drawn as a confusion matrix."""
+    with app.app_context():
+        from registry import versions
+        metrics = versions.production_version("heart-disease").metrics
+    about = client.get("/usecases/heart-disease/").get_data(as_text=True)
+    card = client.get("/usecases/heart-disease/versions/1/card").get_data(as_text=True)
+    written = f"{metrics['roc_auc']:.3f}"
+    assert written in about and written in card
+    for page in (about, card):
+        assert 'class="metrics confusion"' in page
+        assert f"{metrics['false_negatives']} missed" in page
+        assert ">true_positives<" not in page
