@@ -8,14 +8,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app, render_template, request, url_for
+from flask import (Blueprint, Flask, abort, current_app, redirect, render_template, request,
+                   url_for)
+from itsdangerous import BadData, URLSafeSerializer
 
 from portal import quotas
 from registry import serving, versions
+from registry.database import db
+from registry.models import Prediction
 from usecases import UnknownUseCase, get_usecase, tabular
 from usecases.base import UseCase
 from usecases.fields import ItemList
 from usecases.tabular.usecase import TabularUseCase
+
+
+RESULT_SALT = "modelhub.prediction-result"
 
 
 def form_values(usecase: UseCase) -> dict[str, Any]:
@@ -70,15 +77,45 @@ def predict(usecase: UseCase):
     except serving.ModelUnavailable as exc:
         return render_template("usecase/unavailable.html", usecase=usecase,
                                message=str(exc)), 503
-    return render_template("usecase/result.html", usecase=usecase,
-                           result=scored.results[0], inputs=scored.inputs[0],
-                           version=scored.version, prediction_id=scored.prediction_ids[0])
+    # The result has a page of its own (post, redirect, get): a reload shows it again rather
+    # than scoring and storing the same inputs twice, and the address can be kept.
+    return redirect(usecase_url(usecase, "result", token=result_token(scored.prediction_ids[0])),
+                    303)
+
+
+def result_token(prediction_id: int) -> str:
+    """The id of a stored prediction, signed: whoever made it gets its address, and nobody can
+    walk through other people's predictions by counting."""
+    return URLSafeSerializer(current_app.secret_key, salt=RESULT_SALT).dumps(prediction_id)
+
+
+def show_result(usecase: UseCase, token: str):
+    """A stored prediction's result, scored again by the version that made it (nothing is
+    stored), beside the inputs used and a form filled with them to change one and predict."""
+    try:
+        prediction_id = URLSafeSerializer(current_app.secret_key, salt=RESULT_SALT).loads(token)
+    except BadData:
+        abort(404)
+    row = db.session.get(Prediction, prediction_id) if isinstance(prediction_id, int) else None
+    if row is None or row.usecase != usecase.name:
+        abort(404)
+    try:
+        result = serving.rescore(row)
+    except serving.ModelUnavailable as exc:
+        return render_template("usecase/unavailable.html", usecase=usecase,
+                               message=str(exc)), 503
+    view = serving.production_view(usecase, versions.get_version_by_id(row.model_version_id))
+    return render_template("usecase/result.html", usecase=view, result=result,
+                           inputs=row.inputs, values=row.inputs, errors={},
+                           version=row.version, prediction_id=row.id)
 
 
 def make_views(usecase: UseCase, bp: Blueprint) -> None:
-    """Add the form (GET) and predict (POST) views to a use case's blueprint."""
+    """Add the form (GET), predict (POST) and result (GET) views to a use case's blueprint."""
     bp.add_url_rule("/", "form", lambda: show_form(usecase), methods=["GET"])
     bp.add_url_rule("/", "predict", lambda: predict(usecase), methods=["POST"])
+    bp.add_url_rule("/results/<token>", "result", lambda token: show_result(usecase, token),
+                    methods=["GET"])
 
 
 # The same pages for use cases made from tables: they come and go while the portal runs, so one
@@ -105,6 +142,11 @@ def table_form(usecase_name: str):
 @tables.post("/")
 def table_predict(usecase_name: str):
     return predict(made_from_table(usecase_name))
+
+
+@tables.get("/results/<token>")
+def table_result(usecase_name: str, token: str):
+    return show_result(made_from_table(usecase_name), token)
 
 
 def usecase_url(usecase: UseCase, endpoint: str, **values: Any) -> str:

@@ -17,7 +17,7 @@ from flask import Flask, current_app
 from registry import predictions, versions
 from registry.artifacts import (ArtifactError, DigestMismatch, ForgedArtifact, OutsideStore,
                                 UnsignedArtifact)
-from registry.models import ModelVersion
+from registry.models import ModelVersion, Prediction
 from registry.monitoring import challenger
 from usecases import get_usecase
 from usecases.base import UseCase
@@ -197,6 +197,21 @@ def predict(name: str, raw_rows: list[Any], *, source: str, from_form: bool = Fa
     if version is None:
         challenger.shadow().offer(name, rows, ids)  # scored after the answer, never in it
     return Scored(model.version, results, ids, rows)
+
+
+def rescore(prediction: Prediction) -> dict[str, Any]:
+    """The full result (explanation included) of a stored prediction, scored again from its
+    stored inputs by the version that made it; nothing is stored. The same model and inputs
+    give the same answer, so a result page can be shown again without storing the prediction
+    twice. ModelUnavailable when that version cannot be loaded any more."""
+    usecase = get_usecase(prediction.usecase)
+    model = cache().version(versions.get_version_by_id(prediction.model_version_id))
+    usecase = usecase.for_schema(model.input_schema)
+    checked = validate(usecase.fields, prediction.inputs)
+    if not checked.ok:  # stored values are validated ones; a schema changed under them
+        raise ModelUnavailable(f"{prediction.usecase} prediction {prediction.id} cannot be "
+                               "scored again: its inputs no longer fit the version's fields")
+    return usecase.predict(model.model, [checked.values])[0]
 
 
 def _reason(error: ArtifactError) -> str:

@@ -141,7 +141,7 @@ def test_metrics_count_predictions_and_jobs_from_the_registry(client, app):
     example = next(iter(app.extensions["modelhub.usecases"][name].examples.values()))
     client.post(f"/api/v1/usecases/{name}/predict", json={"inputs": [example, example]})
     form = {key: form_value(v) for key, v in example.items() if v is not None}
-    assert client.post(f"/usecases/{name}/", data=form).status_code == 200
+    assert client.post(f"/usecases/{name}/", data=form, follow_redirects=True).status_code == 200
     with app.app_context():
         jobs.enqueue(name, requested_by="test")
     found = samples(client)

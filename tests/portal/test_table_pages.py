@@ -45,7 +45,8 @@ def test_its_form_has_its_fields_and_examples_from_real_rows(made):
 def test_a_form_post_gives_an_explained_result_and_bad_input_a_400(made):
     client = made.test_client()
     answer = client.post(f"/usecases/{NAME}/", data={"reading_score": "80", "lunch": "standard",
-                                                    "prepared": "true", "notes": ""})
+                                                    "prepared": "true", "notes": ""},
+                         follow_redirects=True)
     page = answer.get_data(as_text=True)
     assert answer.status_code == 200 and "Math score" in page
     assert "What moved the prediction" in page and "Reading score" in page

@@ -34,7 +34,7 @@ def test_each_example_predicts_and_is_stored(client, app, name):
     usecase = app.extensions["modelhub.usecases"][name]
     for title, inputs in usecase.examples.items():
         form = {k: _form_value(v) for k, v in inputs.items() if v is not None}
-        response = client.post(f"/usecases/{name}/", data=form)
+        response = client.post(f"/usecases/{name}/", data=form, follow_redirects=True)
         assert response.status_code == 200, title
         assert "Made by model version 1" in response.get_data(as_text=True)
     with app.app_context():
@@ -66,8 +66,8 @@ def _form_value(value):
 
 
 def test_a_review_page_has_one_headline_and_says_what_vader_is(client):
-    page = client.post("/usecases/sentiment/",
-                       data={"review": "Stale, bitter and overpriced."}).get_data(as_text=True)
+    page = client.post("/usecases/sentiment/", data={"review": "Stale, bitter and overpriced."},
+                       follow_redirects=True).get_data(as_text=True)
     assert page.count('class="summary"') == 1
     assert "Not a second verdict" in page
     # VADER's shares in the colours the bars use: positive warm, negative blue.
@@ -120,3 +120,32 @@ def test_metrics_read_the_same_on_every_page(client, app):
         assert 'class="metrics confusion"' in page
         assert f"{metrics['false_negatives']} missed" in page
         assert ">true_positives<" not in page
+
+
+def test_a_result_has_its_own_page_that_a_reload_does_not_store_again(client, app):
+    posted = client.post("/usecases/heart-disease/",
+                         data={"age": "58", "sex": "Male", "cp": "asymptomatic"})
+    assert posted.status_code == 303
+    where = posted.headers["Location"]
+    assert where.startswith("/usecases/heart-disease/results/")
+    with app.app_context():
+        stored = predictions.count("heart-disease")
+    first = client.get(where).get_data(as_text=True)
+    again = client.get(where).get_data(as_text=True)  # a reload, or the address kept
+    with app.app_context():
+        assert predictions.count("heart-disease") == stored == 1
+        row = predictions.recent("heart-disease")[0]
+    assert first == again and f"prediction #{row.id}" in first
+    # Beside the result, the inputs used, as a form to change one and predict again.
+    assert 'class="panel again"' in first and 'name="age"' in first and 'value="58"' in first
+    assert "Predict again</button>" in first
+
+
+def test_a_result_page_opens_only_with_its_signed_address(client, app):
+    where = client.post("/usecases/heart-disease/",
+                        data={"age": "58", "sex": "Male", "cp": "asymptomatic"}
+                        ).headers["Location"]
+    token = where.rsplit("/", 1)[1]
+    assert client.get(f"/usecases/heart-disease/results/{token[:-1]}x").status_code == 404
+    assert client.get("/usecases/heart-disease/results/1").status_code == 404  # counting
+    assert client.get(f"/usecases/student-score/results/{token}").status_code == 404

@@ -61,6 +61,7 @@ class Client:
         self.target = target
         self.connection = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
         self.cookies: dict[str, str] = {}
+        self.location: str | None = None  # the last answer's Location header
 
     def send(self, method: str, path: str, body: bytes | None = None,
              headers: dict[str, str] | None = None) -> tuple[int, bytes]:
@@ -74,6 +75,7 @@ class Client:
         except (OSError, http.client.HTTPException):
             self.connection.close()  # next request opens a new connection
             raise
+        self.location = response.headers.get("Location")
         for header in response.headers.get_all("Set-Cookie") or []:
             name, _, rest = header.partition("=")
             self.cookies[name.strip()] = rest.split(";", 1)[0]
@@ -180,6 +182,8 @@ def one_request(client: Client, kind: str, name: str, examples: list[dict[str, A
     if kind == "form":
         fields = {k: form_text(v) for k, v in rng.choice(examples).items()}
         status, page = client.form(f"/usecases/{name}/", fields | {"csrf_token": token})
+        if status == 303:  # the result's own page, as a browser follows it
+            status, page = client.page(client.location)
         found = re.search(r"model version (\d+) · prediction #(\d+)", page)
         if status != 200 or not found:
             return Outcome(kind, status, 0.0, error=page[:300])

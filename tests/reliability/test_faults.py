@@ -92,10 +92,11 @@ def damage(path: Path, how: str) -> None:
         path.write_bytes(bytes(data))
 
 
-def submit(client, page: str, action: str, data: dict[str, str]):
-    """Fill in the form on `page` (taking its CSRF token) and post it to `action`."""
+def submit(client, page: str, action: str, data: dict[str, str], follow: bool = False):
+    """Fill in the form on `page` (taking its CSRF token) and post it to `action` (following
+    the answer's redirect, as a browser does, when `follow`)."""
     token = csrf_token_in(client.get(page).get_data(as_text=True))
-    return client.post(action, data=data | {"csrf_token": token})
+    return client.post(action, data=data | {"csrf_token": token}, follow_redirects=follow)
 
 
 # Both kinds of damage, each on a different use case (every pair would cost time, not insight).
@@ -147,7 +148,7 @@ def test_a_broken_model_file_is_503_for_its_usecase_alone_until_an_admin_rolls_b
     done = submit(client, admin_page, f"{admin_page}/rollback", {"reason": "model file broken"})
     assert done.status_code == 302
     assert f"rolled back to version {broken - 1}" in client.get(admin_page).get_data(as_text=True)
-    page = submit(client, form, form, form_data(inputs[name]))
+    page = submit(client, form, form, form_data(inputs[name]), follow=True)
     assert page.status_code == 200
     assert f"Made by model version {broken - 1}" in page.get_data(as_text=True)
     answer = client.post(f"/api/v1/usecases/{name}/predict", json={"inputs": inputs[name]})
@@ -175,7 +176,8 @@ def test_requests_wait_for_another_writer_then_succeed(app, monkeypatch):
         "API predict": (lambda c: c.post(f"{api}/predict", json={"inputs": inputs}), 200, True),
         "API batch": (lambda c: c.post(f"{api}/predict", json={"inputs": [inputs] * 3}), 200,
                       True),
-        "form": (lambda c: c.post(f"/usecases/{name}/", data=form_data(inputs)), 200, True),
+        "form": (lambda c: c.post(f"/usecases/{name}/", data=form_data(inputs),
+                                  follow_redirects=True), 200, True),
         "promote": (lambda c: c.post(f"{api}/versions/{spare}/promote", headers=admin,
                                      json={"reason": "while locked"}), 200, True),
         "train": (lambda c: c.post(f"{api}/train", headers=admin), 202, True),
@@ -306,7 +308,8 @@ def test_each_prediction_made_during_promotions_names_the_version_that_made_it(
             turn += 1
             chosen = telling[turn % len(telling)]
             if turn % 3 == 0:
-                page = client.post(f"/usecases/{TWIN}/", data=form_data(chosen))
+                page = client.post(f"/usecases/{TWIN}/", data=form_data(chosen),
+                                   follow_redirects=True)
                 found = re.search(r"model version (\d+) · prediction #(\d+)",
                                   page.get_data(as_text=True))
                 made.append(("form", page.status_code, found and int(found.group(1)),

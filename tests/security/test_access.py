@@ -33,7 +33,7 @@ PUBLIC = {
     # MLflow's scoring protocol: production for anyone, @challenger and @<version> for admins
     # (tests/api/test_mlflow.py).
     "api.invocations", "api.ping", "api.health", "api.version",
-    "tables.table_form", "tables.table_predict",  # the form of a use case made from a table
+    "tables.table_form", "tables.table_predict", "tables.table_result",  # table use cases
     "ops.healthz", "ops.readyz",
     # The Open Inference Protocol: production for anyone, /versions/<v> for admins
     # (tests/api/test_inference_v2.py).
@@ -58,14 +58,15 @@ RULES = sorted(LISTING.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint))
 # A value for each URL variable; a route with a new variable fails until it gets one here.
 SAMPLE_ARGS = {"name": next(iter(USECASES)), "version": 1, "number": 1, "job_id": 1,
                "prediction_id": 1, "usecase_name": "made-from-a-table", "sha256": "0" * 64,
-               "user_id": 1, "filename": "style.css", "webhook_id": 1}
+               "user_id": 1, "filename": "style.css", "webhook_id": 1,
+               "token": "not-a-signed-result"}
 
 
 def public_endpoints() -> set[str]:
     """The list above, plus each use case's form, predict and item search."""
     found = set(PUBLIC)
     for name, usecase in USECASES.items():
-        found |= {f"{name}.form", f"{name}.predict"}
+        found |= {f"{name}.form", f"{name}.predict", f"{name}.result"}
         found |= {f.search_endpoint for f in usecase.fields if getattr(f, "search_endpoint", "")}
     return found
 

@@ -57,7 +57,7 @@ def test_a_path_outside_the_store_makes_only_that_use_case_unavailable(app, tmp_
     client = app.test_client()
     for name, usecase in usecases.items():
         example = next(iter(usecase.examples.values()))
-        page = client.post(f"/usecases/{name}/", data=form_data(example))
+        page = client.post(f"/usecases/{name}/", data=form_data(example), follow_redirects=True)
         api = client.post(f"/api/v1/usecases/{name}/predict", json={"inputs": example})
         if name == broken:
             assert page.status_code == 503 and "is unavailable" in page.get_data(as_text=True)

@@ -160,7 +160,8 @@ def test_an_unknown_use_case_is_404_whatever_the_body(shared, counting, body):
 
 # -- the form --------------------------------------------------------------------------------
 def post_form(shared, name: str, data: Any, **kwargs):
-    return shared["app"].test_client().post(f"/usecases/{name}/", data=data, **kwargs)
+    return shared["app"].test_client().post(f"/usecases/{name}/", data=data,
+                                            follow_redirects=True, **kwargs)
 
 
 def assert_refused_page(response, field: str | None = None, status: int = 400) -> str:

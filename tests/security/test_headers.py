@@ -100,7 +100,8 @@ def page_urls(app) -> list[str]:
     """Every page (not API) a GET opens, with sample values, and each use case's example."""
     samples = {"name": next(iter(app.extensions["modelhub.usecases"])), "version": 1,
                "job_id": 1, "user_id": 1, "prediction_id": 1,
-               "usecase_name": "made-from-a-table", "sha256": "0" * 64, "webhook_id": 1}
+               "usecase_name": "made-from-a-table", "sha256": "0" * 64, "webhook_id": 1,
+               "token": "not-a-signed-result"}
     found = []
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
@@ -120,7 +121,8 @@ def test_no_page_needs_what_the_policy_forbids(app, tokens):
         example = next(iter(usecase.examples.values()))
         result = client.post(f"/usecases/{name}/", data={
             k: " ".join(map(str, v)) if isinstance(v, list) else str(v).lower()
-            if isinstance(v, bool) else str(v) for k, v in example.items() if v is not None})
+            if isinstance(v, bool) else str(v) for k, v in example.items() if v is not None},
+            follow_redirects=True)
         assert result.status_code == 200, name
         check_page(f"POST /usecases/{name}/", result.get_data(as_text=True))
     for path in page_urls(app):

@@ -36,7 +36,7 @@ def send(client, protocol: str, rows: int = 1, headers: dict | None = None):
     if protocol == "oip":
         return client.post(OIP, json=oip_body(reviews), headers=headers)
     assert rows == 1
-    return client.post(FORM, data=REVIEW, headers=headers)
+    return client.post(FORM, data=REVIEW, headers=headers, follow_redirects=True)
 
 
 PROTOCOLS = ("native", "mlflow", "oip", "form")
