@@ -69,6 +69,9 @@ def test_a_review_page_has_one_headline_and_says_what_vader_is(client):
     page = client.post("/usecases/sentiment/", data={"review": "Stale, bitter and overpriced."},
                        follow_redirects=True).get_data(as_text=True)
     assert page.count('class="summary"') == 1
+    # The review as written, its words that moved the score marked in the bars' colours.
+    assert '<blockquote class="review-marked">' in page
+    assert '<mark class="effect-lowers" title="lowers the chance of five stars' in page
     assert "Not a second verdict" in page
     # VADER's shares in the colours the bars use: positive warm, negative blue.
     assert '<li class="effect-raises">' in page and '<li class="effect-lowers">' in page
@@ -146,6 +149,7 @@ def test_a_result_page_opens_only_with_its_signed_address(client, app):
                         data={"age": "58", "sex": "Male", "cp": "asymptomatic"}
                         ).headers["Location"]
     token = where.rsplit("/", 1)[1]
-    assert client.get(f"/usecases/heart-disease/results/{token[:-1]}x").status_code == 404
+    forged = token.split(".")[0] + "." + "A" * 27  # the id with a made-up signature
+    assert client.get(f"/usecases/heart-disease/results/{forged}").status_code == 404
     assert client.get("/usecases/heart-disease/results/1").status_code == 404  # counting
     assert client.get(f"/usecases/student-score/results/{token}").status_code == 404

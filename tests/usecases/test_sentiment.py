@@ -22,6 +22,7 @@ from usecases.fields import validate
 from usecases.sentiment import Sentiment
 from usecases.sentiment import data as review_data
 from usecases.sentiment import explain as review_explain
+from usecases.sentiment import highlight
 from usecases.sentiment import model as review_model
 from usecases.sentiment import reading as review_reading
 from usecases.sentiment import text as review_text
@@ -506,6 +507,7 @@ def test_serving_follows_a_refit(dataset):
 def render(usecase, result, inputs) -> str:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader([TEMPLATES, PORTAL_TEMPLATES]), autoescape=True,
                              undefined=jinja2.StrictUndefined)
+    env.globals["marked_review"] = highlight.marked  # the sentiment blueprint's global
     return env.get_template(usecase.result_template).render(result=result, usecase=usecase,
                                                             inputs=inputs)
 
@@ -514,7 +516,9 @@ def test_result_fragment(usecase, small):
     row = clean(usecase, next(iter(usecase.examples.values())))
     result = usecase.predict(small.model, [row])[0]
     html = render(usecase, result, row)
-    assert f"{result['probability'] * 100:.0f}%" in html and result["label"] in html
+    # The class is the page's headline (the summary), not repeated in the fragment.
+    assert f"{result['probability'] * 100:.0f}%" in html and result["label"] not in html
+    assert html.count("<mark ") >= 1  # the review's words that moved it
     assert html.count("<meter") == 1 + 3
     assert html.count('class="effect-bar"') == len(result["explanation"])
     assert "Positive" in html and "Neutral" in html and "Negative" in html

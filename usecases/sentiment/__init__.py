@@ -6,12 +6,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from flask import Blueprint
 from sklearn.model_selection import StratifiedKFold
 
 from usecases import measures
 from usecases.base import Dataset, Progress, TrainedModel, UseCase, bands
 from usecases.sentiment import data as review_data
 from usecases.sentiment import explain as review_explain
+from usecases.sentiment import highlight
 from usecases.sentiment import model as review_model
 from usecases.sentiment import text as review_text
 from usecases.fields import Choice
@@ -124,6 +126,13 @@ class Sentiment(UseCase):
                 "explanation": explanation,
             })
         return results
+
+    def blueprint(self) -> Blueprint:
+        """The standard blueprint, with `marked_review` for the result page: the review with the
+        words that moved its score marked."""
+        bp = super().blueprint()
+        bp.add_app_template_global(highlight.marked, "marked_review")
+        return bp
 
     def check_inputs(self, model: Any, values: dict[str, Any]) -> dict[str, str]:
         """A review made only of markup or symbols leaves nothing to read."""
