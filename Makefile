@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app portal
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: setup browser services run serve test db clean
+.PHONY: setup browser services run serve test db clean mutation
 
 # Rebuild the environment when the requirements or the entry points change.
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -86,3 +86,7 @@ REHEARSAL_SECONDS ?= 30
 .PHONY: rehearsal
 rehearsal: setup services
 	REHEARSAL_SECONDS=$(REHEARSAL_SECONDS) $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/rehearsal
+
+# Mutation testing of the core modules (not in CI; docs/mutation.md): about half an hour.
+mutation: setup
+	scripts/mutation
