@@ -95,6 +95,11 @@ def answer_probability(result: dict[str, Any]) -> float | None:
     return None
 
 
+def any_stored() -> bool:
+    """Whether any prediction is stored at all (one row read, whatever the history's size)."""
+    return db.session.scalar(sa.select(Prediction.id).limit(1)) is not None
+
+
 def count(usecase: str | None = None) -> int:
     query = sa.select(sa.func.count()).select_from(Prediction)
     if usecase:

@@ -204,6 +204,14 @@ def promote(usecase: str, version: int, *, actor: str, reason: str = "",
     return record
 
 
+def version_numbers(usecase: str | None = None) -> list[int]:
+    """The version numbers there are, of one use case or of any, in order (a filter's choices)."""
+    query = sa.select(ModelVersion.version).distinct().order_by(ModelVersion.version)
+    if usecase is not None:
+        query = query.where(ModelVersion.usecase == usecase)
+    return list(db.session.scalars(query))
+
+
 def rollback_target(usecase: str) -> ModelVersion | None:
     """The version a rollback would put back: the one in production before the current one
     was promoted (None: nothing is in production, or nothing was before it)."""

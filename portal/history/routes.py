@@ -6,7 +6,7 @@ from typing import Any, Mapping
 from flask import Response, render_template, request, stream_with_context
 
 from portal.history import bp, charts
-from registry import history
+from registry import history, predictions, versions
 from registry.database import utcnow
 from registry.models import SOURCES
 from usecases import all_usecases
@@ -35,9 +35,11 @@ def render_history(errors: dict[str, str], status: int = 200, **context: Any):
     chosen = request.args.get("usecase")
     values = history.outcome_values(chosen if chosen in all_usecases() else None,
                                     set(all_usecases()))
+    numbers = versions.version_numbers(chosen if chosen in all_usecases() else None)
     return render_template("history/index.html", usecases=all_usecases(), sources=SOURCES,
                            outcome_states=history.OUTCOME_STATES, outcome_values=values,
-                           args=request.args, errors=errors, **context), status
+                           version_numbers=numbers, args=request.args, errors=errors,
+                           **context), status
 
 
 @bp.get("/")
@@ -54,7 +56,8 @@ def index():
     if found.histogram:
         drawn.append(charts.histogram_chart(found.histogram))
     return render_history({}, page=history.page(filters, before=before), filters=filters,
-                          charts=[] if found.empty else drawn, first_page=before is None)
+                          charts=[] if found.empty else drawn, first_page=before is None,
+                          anything_stored=not found.empty or predictions.any_stored())
 
 
 @bp.get("/export.csv")

@@ -113,7 +113,7 @@ def test_filters_pick_the_predictions(as_analyst, app, query, expected):
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert sorted(shown_ids(page)) == sorted(made[expected])
-    assert ("No predictions in this range." in page) == (expected == "none")
+    assert ("No prediction matches these filters." in page) == (expected == "none")
 
 
 @pytest.mark.parametrize(("query", "field", "message"), [
@@ -186,10 +186,23 @@ def test_numeric_outputs_are_charted_as_a_histogram(as_analyst, app):
     assert "<title>0 to 4.95: 5</title>" in histogram
 
 
-def test_an_empty_range_says_so_instead_of_drawing(as_analyst, app):
+def test_an_empty_range_says_why_instead_of_drawing(as_analyst, app):
+    page = as_analyst.get("/history/").get_data(as_text=True)
+    assert "No prediction has been stored yet." in page and "<svg" not in page
     seed(app)
     page = as_analyst.get("/history/?source=batch").get_data(as_text=True)
-    assert "No predictions in this range." in page and "<svg" not in page
+    assert "No prediction matches these filters." in page and "<svg" not in page
+    assert "No prediction has been stored yet." not in page
+
+
+def test_the_version_filter_offers_the_versions_there_are(as_analyst, app):
+    with app.app_context():
+        from tests.conftest import add_copy_of_production
+        add_copy_of_production(NAME)
+    page = as_analyst.get(f"/history/?usecase={NAME}&version=2").get_data(as_text=True)
+    choices = re.search(r'<select id="filter-version".*?</select>', page, re.S).group(0)
+    assert re.findall(r'<option value="(\d*)"', choices) == ["", "1", "2"]
+    assert '<option value="2" selected>v2</option>' in choices
 
 
 def test_csv_export_has_the_header_and_one_line_per_filtered_prediction(as_analyst, app):
