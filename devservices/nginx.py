@@ -22,6 +22,15 @@ def render(template: str, values: dict[str, str]) -> str:
     return PLACEHOLDER.sub(lambda found: values[found.group(1)], template)
 
 
+def config(listen: str, upstream: str, folder: Path) -> str:
+    """deploy/nginx.conf filled in for nginx on `listen` before `upstream`, writing in `folder`.
+    Started by root, nginx would run its workers as nobody, who may not enter a folder of
+    root's: they then stay root."""
+    text = render(TEMPLATE.read_text(), {"LISTEN": listen, "UPSTREAM": upstream,
+                                         "FOLDER": str(folder)})
+    return ("user root;\n" + text) if os.geteuid() == 0 else text
+
+
 class NginxServer(Server):
     """nginx listening on 127.0.0.1:<its port>, passing every request on to `upstream`
     ("127.0.0.1:PORT", a gunicorn), with the settings of deploy/nginx.conf."""
@@ -34,14 +43,7 @@ class NginxServer(Server):
         self.conf = self.folder / "nginx.conf"
 
     def prepare(self) -> None:
-        text = render(TEMPLATE.read_text(), {"LISTEN": f"127.0.0.1:{self.port}",
-                                             "UPSTREAM": self.upstream,
-                                             "FOLDER": str(self.folder)})
-        if os.geteuid() == 0:
-            # Started by root, nginx would run its workers as nobody, who may not enter this
-            # folder (mkdtemp's, root's only): they stay root, as the test run itself is.
-            text = "user root;\n" + text
-        self.conf.write_text(text)
+        self.conf.write_text(config(f"127.0.0.1:{self.port}", self.upstream, self.folder))
 
     def command(self) -> list[str]:
         # -e stderr: what nginx says before it has read the configuration goes to server.log,

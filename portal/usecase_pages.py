@@ -86,14 +86,18 @@ def predict(usecase: UseCase):
 def result_token(prediction_id: int) -> str:
     """The id of a stored prediction, signed: whoever made it gets its address, and nobody can
     walk through other people's predictions by counting."""
-    return URLSafeSerializer(current_app.secret_key, salt=RESULT_SALT).dumps(prediction_id)
+    return _results().dumps(prediction_id)
+
+
+def _results() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt=RESULT_SALT)
 
 
 def show_result(usecase: UseCase, token: str):
     """A stored prediction's result, scored again by the version that made it (nothing is
     stored), beside the inputs used and a form filled with them to change one and predict."""
     try:
-        prediction_id = URLSafeSerializer(current_app.secret_key, salt=RESULT_SALT).loads(token)
+        prediction_id = _results().loads(token)
     except BadData:
         abort(404)
     row = db.session.get(Prediction, prediction_id) if isinstance(prediction_id, int) else None
