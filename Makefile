@@ -21,7 +21,7 @@ db: setup
 	$(FLASK) db upgrade
 
 run: db
-	$(FLASK) hub bootstrap
+	$(FLASK) hub bootstrap --address http://$(HOST):$(PORT)/
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 # Production-style serving: gunicorn's workers behind nginx (deploy/nginx.conf), which holds

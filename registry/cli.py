@@ -52,7 +52,9 @@ def _run(name: str, job_id: int, what: str) -> None:
 
 
 @hub.command("bootstrap")
-def bootstrap() -> None:
+@click.option("--address", metavar="URL",
+              help="Where the portal will answer; printed with the next steps once ready.")
+def bootstrap(address: str | None) -> None:
     """Train and promote every installed use case that has no production model (idempotent).
     Use cases made from tables are left to their admins."""
     live = versions.production_versions()
@@ -61,6 +63,18 @@ def bootstrap() -> None:
         click.echo("every use case has a production model")
     for name in todo:
         _train(name, promote=True)
+    if address:
+        _welcome(address)
+
+
+def _welcome(address: str) -> None:
+    """What `make run` prints before serving: the address, and how to get the first admin."""
+    click.echo(f"\nModel Hub is ready: open {address}")
+    if not users.any_admin():
+        click.echo("No admin yet. Create the first one (it asks for a password), then sign in\n"
+                   f"at {address.rstrip('/')}/auth/login to retrain, promote and manage users:\n"
+                   "  .venv/bin/flask --app portal user create NAME --role admin")
+    click.echo("Stop the portal with Ctrl+C. Another port: make run PORT=8080\n")
 
 
 @hub.command("train")

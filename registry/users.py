@@ -103,6 +103,12 @@ def _last_admin(user: User) -> bool:
     return db.session.scalar(others) == 0
 
 
+def any_admin() -> bool:
+    """Whether someone can sign in as an admin (an enabled admin exists)."""
+    admins = sa.select(User.id).where(User.role == "admin", User.disabled.is_(False)).limit(1)
+    return db.session.scalar(admins) is not None
+
+
 def load_session_user(user_id: str) -> User | None:
     """The user a session names ("id:epoch", see User.get_id), if that session still holds:
     the epoch is current and the user is enabled."""

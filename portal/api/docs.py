@@ -1,7 +1,9 @@
 """The API's documentation page (/api/docs): the OpenAPI document rendered on the server.
 
-Nothing is fetched from elsewhere and no script is needed: endpoints, parameters, bodies,
-answers, schemas and a curl command per endpoint are all in the HTML.
+Nothing is fetched from elsewhere and no script is needed to read it: endpoints, parameters,
+bodies, answers, schemas and a curl command per endpoint are all in the HTML, the descriptions'
+Markdown rendered here. With scripts on, each endpoint also has a form that sends its example
+request from the page (static/apidocs.js) and shows the answer.
 """
 from __future__ import annotations
 
@@ -11,10 +13,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
+from markdown_it import MarkdownIt
+from markupsafe import Markup
 
 from portal.api import openapi
 
 bp = Blueprint("apidocs", __name__)
+
+# CommonMark with raw HTML off: the descriptions include the titles and field descriptions that
+# admins give use cases made from tables, so a "<script>" in one stays text. Link targets are
+# checked by markdown-it itself (no javascript: URLs).
+_MARKDOWN = MarkdownIt("js-default")
+
+
+@bp.app_template_filter("markdown")
+def markdown(text: str | None) -> Markup:
+    """Block Markdown (paragraphs, lists, code) as HTML."""
+    return Markup(_MARKDOWN.render(text or ""))
+
+
+@bp.app_template_filter("markdown_inline")
+def markdown_inline(text: str | None) -> Markup:
+    """One line of Markdown (code, emphasis, links) as HTML, for table cells."""
+    return Markup(_MARKDOWN.renderInline(text or ""))
 
 EXAMPLE_BODIES = {"promote": {"reason": "better recall on the held-out patients"},
                   "rollback": {"reason": "the new version drifts on recent inputs"},
@@ -37,6 +58,8 @@ class Operation:
     responses: list[tuple[str, str]]  # (status, description)
     curl: str
     anchor: str = field(default="")
+    target: str = ""  # the example request's path on this host, for the page's "Try it" form
+    body: str = ""  # the example request's JSON body, for that form
 
 
 @bp.get("/docs")
@@ -66,7 +89,7 @@ def operations(spec: dict[str, Any]) -> list[Operation]:
             if sample is not None and not examples:
                 examples = [("Body", json.dumps(sample, indent=2))]
             schema = body.get("schema", {})
-            url = root + server + _filled(path, op["parameters"])
+            target = server + _filled(path, op["parameters"])
             found.append(Operation(
                 method.upper(), server + path, op["summary"], op.get("description", ""),
                 needs_token, op["parameters"],
@@ -74,8 +97,9 @@ def operations(spec: dict[str, Any]) -> list[Operation]:
                 schema.get("$ref", "").rsplit("/", 1)[-1] or None, examples,
                 [(status, _resolved(spec, answer)["description"])
                  for status, answer in op["responses"].items()],
-                curl(method.upper(), url, token=needs_token, body=sample),
-                anchor=op["operationId"]))
+                curl(method.upper(), root + target, token=needs_token, body=sample),
+                anchor=op["operationId"], target=target,
+                body="" if sample is None else json.dumps(sample, indent=2)))
     return found
 
 

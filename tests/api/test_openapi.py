@@ -1,5 +1,6 @@
 """The OpenAPI document is valid, complete and generated from the code; the docs page shows it
 without scripts or inline styles."""
+import html
 import re
 
 import pytest
@@ -77,6 +78,46 @@ def test_the_docs_page_lists_each_usecase_input(docs_page, app):
 
 
 def test_the_docs_page_is_self_contained(docs_page):
-    assert "<script" not in docs_page and "style=" not in docs_page
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", docs_page, re.S)
+    assert scripts == [(' src="/static/apidocs.js" defer', "")]
+    assert "style=" not in docs_page
     assert not re.search(r"\son[a-z]+=", docs_page)
     assert not re.search(r'(src|href)="(https?:)?//', docs_page)
+
+
+def test_the_docs_page_renders_the_descriptions_markdown(docs_page, spec):
+    described = [op["description"] for methods in spec["paths"].values()
+                 for op in methods.values() if "`" in op.get("description", "")]
+    assert described, "some description has code in backticks"
+    for description in described:
+        for code in re.findall(r"`([^`]+)`", description):
+            assert f"<code>{html.escape(code, quote=False)}</code>" in docs_page
+    assert not re.search(r"`[^`<>]+`", docs_page.split('id="inputs"')[0].split("<pre")[0])
+
+
+def test_markdown_from_admins_stays_text(app):
+    with app.test_request_context():
+        from portal.api.docs import markdown, markdown_inline
+        rendered = markdown("A *table* <script>alert(1)</script> [x](javascript:alert(1))")
+        assert "<em>table</em>" in rendered and "<script>" not in rendered
+        assert "&lt;script&gt;" in rendered and 'href="javascript' not in rendered
+        assert markdown_inline("`a` <b>") == "<code>a</code> &lt;b&gt;"
+
+
+def test_each_endpoint_has_a_try_form_with_its_example(docs_page, spec):
+    sections = dict(re.findall(r'<section class="panel endpoint" id="([\w-]+)">(.*?)</section>',
+                               docs_page, re.S))
+    for path, methods in spec["paths"].items():
+        for method, operation in methods.items():
+            section = sections[operation["operationId"]]
+            form = re.search(r'<form class="try" data-try-method="(\w+)" hidden>(.*?)</form>',
+                             section, re.S)
+            assert form and form.group(1) == method.upper(), operation["operationId"]
+            target = re.search(r'name="target" value="([^"]+)"', form.group(2)).group(1)
+            assert target.startswith("/") and "{" not in target
+            needs_token = operation.get("security") == [{"bearerAuth": []}]
+            assert ('name="token"' in form.group(2)) == needs_token, operation["operationId"]
+            assert ('name="body"' in form.group(2)) == (method != "get"), operation["operationId"]
+    predict = sections["predict_heart-disease"]
+    assert 'value="/api/v1/usecases/heart-disease/predict"' in predict
+    assert "&#34;inputs&#34;: {" in predict

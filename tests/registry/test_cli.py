@@ -29,6 +29,24 @@ def test_bootstrap_is_idempotent(app, runner):
     assert before == after and set(after) == set(app.extensions["modelhub.usecases"])
 
 
+def test_bootstrap_says_where_to_go_and_how_to_get_the_first_admin(app, runner):
+    """What `make run` prints once the models are ready, before serving."""
+    address = "http://127.0.0.1:5123/"
+    first = runner.invoke(args=["hub", "bootstrap", "--address", address])
+    assert first.exit_code == 0, first.output
+    assert f"ready: open {address}" in first.output
+    assert "user create NAME --role admin" in first.output and "/auth/login" in first.output
+    assert "make run PORT=" in first.output
+    with app.app_context():
+        users.create_user("grace", "a-long-password", "analyst")
+    assert "user create NAME" in runner.invoke(args=["hub", "bootstrap", "--address",
+                                                     address]).output
+    with app.app_context():
+        users.create_user("ada", "a-long-password", "admin")
+    later = runner.invoke(args=["hub", "bootstrap", "--address", address])
+    assert f"ready: open {address}" in later.output and "user create" not in later.output
+
+
 def test_train_versions_promote_rollback(app, runner):
     result = runner.invoke(args=["hub", "train", "heart-disease"])
     assert result.exit_code == 0, result.output
