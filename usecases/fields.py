@@ -201,12 +201,15 @@ class ItemList(Field):
     """A list of item ids picked from a catalogue (e.g. movies), each id a whole number.
 
     The catalogue itself belongs to the trained model; the use case checks that ids exist there.
-    `search_url` names the endpoint (inside the use case's blueprint) a picker can query.
+    `search_url` names the endpoint (inside the use case's blueprint) a picker can query;
+    `ratings_field` a Text field of the same form holding one rating per item, which the picker
+    shows beside each picked item instead.
     """
 
     min_items: int = 1
     max_items: int = 50
     search_endpoint: str = ""
+    ratings_field: str = ""
 
     kind: ClassVar[str] = "items"
 
@@ -237,7 +240,8 @@ class ItemList(Field):
 
     def describe(self) -> dict[str, Any]:
         return super().describe() | {"min_items": self.min_items, "max_items": self.max_items,
-                                     "search_endpoint": self.search_endpoint}
+                                     "search_endpoint": self.search_endpoint,
+                                     "ratings_field": self.ratings_field}
 
 
 # Unknown keys named one by one in an input's errors; the rest are counted.
@@ -367,7 +371,8 @@ def field_from_spec(spec: Mapping[str, Any]) -> Field:
         if cls is ItemList:
             return ItemList(**common, min_items=int(spec.get("min_items", 1)),
                             max_items=int(spec.get("max_items", 50)),
-                            search_endpoint=str(spec.get("search_endpoint") or ""))
+                            search_endpoint=str(spec.get("search_endpoint") or ""),
+                            ratings_field=str(spec.get("ratings_field") or ""))
         return Boolean(**common)
     except (TypeError, ValueError) as exc:
         if isinstance(exc, SpecError):

@@ -56,8 +56,8 @@ def test_a_visitor_picks_movies_with_the_search(live_portal, browser):
     search = browser.find_element(By.CSS_SELECTOR, ".picker-search")
     search.send_keys("toy story")
     WebDriverWait(browser, 10).until(
-        lambda b: b.find_elements(By.CSS_SELECTOR, ".picker-suggestions button"))
-    browser.find_elements(By.CSS_SELECTOR, ".picker-suggestions button")[0].click()
+        lambda b: b.find_elements(By.CSS_SELECTOR, ".picker-suggestions [role=option]"))
+    browser.find_elements(By.CSS_SELECTOR, ".picker-suggestions [role=option]")[0].click()
     chip = browser.find_element(By.CSS_SELECTOR, ".picker-chosen .chip").text
     assert "Toy Story" in chip
     screenshot(browser, "form-recommendation")

@@ -5,6 +5,7 @@ import io
 import json
 import pickle
 import random
+import re
 from pathlib import Path
 
 import flask
@@ -619,7 +620,11 @@ def test_result_fragment(usecase, model):
     for item in result["items"]:
         assert str(jinja2.utils.markupsafe.escape(item["title"])) in html
         assert f"{item['predicted_rating']:.1f}" in html
-    assert html.count("<meter") == len(result["items"])
+    # Two meters per movie: its match (a share of the first movie's score) and its stars.
+    assert html.count('<meter min="0" max="1"') == len(result["items"])
+    assert html.count('<meter min="0.5" max="5"') == len(result["items"])
+    shares = [float(v) for v in re.findall(r'<meter min="0" max="1" value="([0-9.]+)"', html)]
+    assert shares[0] == 1.0 and shares == sorted(shares, reverse=True)
     assert html.count('class="effect-bar"') == len(result["explanation"])
     assert "Because you liked" in html
     assert "style=" not in html and "<script" not in html and "<html" not in html

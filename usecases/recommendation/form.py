@@ -1,7 +1,8 @@
 """The recommendation inputs: picked movies with optional ratings, or a known user, and a count.
 
 An ItemList carries ids only, so ratings travel in a second, optional text field: one number per
-picked movie, in the order picked. Rules that need the trained model (does this movie or user
+picked movie, in the order picked. The picker (static/picker.js) shows a rating beside each
+picked movie and fills that field from them; without scripts, people type it. Rules that need the trained model (does this movie or user
 exist?) live in `input_errors`, which the use case's `check_inputs` calls.
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ FIELDS = (
              help="Pick a few movies you like: search by title. Leave empty to recommend for a "
                   "MovieLens user id instead.",
              required=False, min_items=1, max_items=MAX_PICKS,
-             search_endpoint="recommendation.search_movies"),
+             search_endpoint="recommendation.search_movies", ratings_field="ratings"),
     Text("ratings", "Your ratings of those movies",
          help="Optional: one rating per picked movie, in the same order, from 0.5 to 5 stars in "
               "half stars, e.g. 5, 4.5, 4. Without ratings every pick counts as liked (4 stars).",
