@@ -286,7 +286,8 @@ def test_served_model_is_compiled_and_matches_the_pipeline(usecase, trained, dat
         rows.append({k: None if k not in ("age", "sex", "cp") and rng.random() < 0.33 else v
                      for k, v in row.items()})
     compiled_p, compiled_effects = heart_model.score(model, rows)
-    plain = heart_model.HeartModel(model.pipeline, model.reference, compiled=None)
+    plain = heart_model.HeartModel(model.pipeline, model.reference, compiled=None,
+                                   donors=model.donors)
     pipeline_p, pipeline_effects = heart_model.score(plain, rows)
     assert np.abs(compiled_p - pipeline_p).max() < 1e-9
     assert np.abs(compiled_effects - pipeline_effects).max() < 1e-9

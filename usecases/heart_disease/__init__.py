@@ -94,11 +94,19 @@ class HeartDisease(UseCase):
         return (fields, [f.name for f in fields], [f.label for f in fields],
                 [(f.name, f.label) for f in self.fields if not f.required])
 
+    @cached_property
+    def _required(self) -> list[str]:
+        """The names of the inputs the form always asks for (blank only in stored data)."""
+        return [f.name for f in self.fields if f.required]
+
     def predict(self, model: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Probability of disease for each row, with the inputs that moved it most.
 
         Besides the standard keys: `label` (the class for people), `probability` of disease,
-        `probabilities` by class, and `unknown` (labels of the inputs left blank).
+        `probabilities` by class, `unknown` (labels of the inputs left blank), `based_on` (how
+        many inputs were known, unknown and asked for) and `unknown_averaged` (whether the blanks
+        were averaged over plausible values, so that they have no effect of their own; models
+        trained before that read a blank as "not measured").
         """
         if not rows:
             return []
@@ -106,35 +114,44 @@ class HeartDisease(UseCase):
             probability, row_effects = heart_model.score_row(model, rows[0])
             probabilities, effects = [probability], [row_effects]
             # Largest effects first (stable: ties keep the features' order), as argsort below.
-            tops = [sorted(range(len(row_effects)),
-                           key=lambda i: -abs(row_effects[i]))[:TOP_EFFECTS]]
+            orders = [sorted(range(len(row_effects)), key=lambda i: -abs(row_effects[i]))]
         else:
             scored, measured = heart_model.score(model, rows)
             # For all rows at once; only the effects shown are put into words.
-            tops = np.argsort(-np.abs(measured), axis=1,
-                              kind="stable")[:, :TOP_EFFECTS].tolist()
+            orders = np.argsort(-np.abs(measured), axis=1, kind="stable").tolist()
             probabilities, effects = scored.tolist(), measured.tolist()
+        averaged = heart_model.completes_blanks(model)
         fields, names, labels, optional = self._shown
+        required, total = self._required, len(self.fields)
         shown: dict[tuple[int, Any], str] = {}  # a batch repeats values: word each one once
         results = []
-        for row, p, row_effects, top in zip(rows, probabilities, effects, tops):
+        for row, p, row_effects, order in zip(rows, probabilities, effects, orders):
             explanation = []
-            for i in top:
+            for i in order:
                 value = row.get(names[i])
+                if value is None and averaged:
+                    continue  # a blank has no effect of its own: explain what is known
                 text = shown.get((i, value))
                 if text is None:
                     text = shown[(i, value)] = shown_value(fields[i], value)
                 explanation.append({"feature": labels[i], "value": text,
                                     "effect": row_effects[i]})
+                if len(explanation) == TOP_EFFECTS:
+                    break
             likely = p >= 0.5
             unknown = [label for name, label in optional if row.get(name) is None]
+            missing = len(unknown) + sum(row.get(name) is None for name in required)
+            basis = (f" (based on {total - missing} of {total} inputs; {missing} unknown)"
+                     if missing else "")
             results.append({
                 "output": DISEASE if likely else NO_DISEASE,
                 "label": "Heart disease" if likely else "No heart disease",
                 "probability": p,
                 "probabilities": {DISEASE: p, NO_DISEASE: 1.0 - p},
-                "summary": f"Heart disease {'likely' if likely else 'unlikely'}: {p:.0%}",
+                "summary": f"Heart disease {'likely' if likely else 'unlikely'}{basis}: {p:.0%}",
                 "explanation": explanation,
                 "unknown": unknown,
+                "based_on": {"known": total - missing, "unknown": missing, "total": total},
+                "unknown_averaged": averaged,
             })
         return results

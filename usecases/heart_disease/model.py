@@ -13,6 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from usecases.heart_disease.blanks import MISSING, Donors, category_codes, category_values
 from usecases.heart_disease.compiled import (CompiledLinear, compile_pipeline, logistic,
                                              logistic_of)
 from usecases.heart_disease.data import CATEGORIES, FEATURES, NUMBERS, TARGET
@@ -28,6 +29,7 @@ def preprocessor() -> ColumnTransformer:
     The missing flags matter here: which tests a site did not run says something about the
     patient (CV ROC AUC about 0.90 with them, 0.88 without). Categories are listed up front, and a
     missing one becomes its own "unknown" level, so no fold ever meets a level it has not seen.
+    A visitor's blank is never read as such a flag: it is completed first (see blanks.py).
     """
     numbers = make_pipeline(SimpleImputer(strategy="median", add_indicator=True),
                             StandardScaler())
@@ -71,6 +73,9 @@ class HeartModel:
     reference: dict[str, Any]
     # The same pipeline as numpy arithmetic (logistic winners only); what serving uses.
     compiled: CompiledLinear | None = None
+    # The training patients that complete a row's blank inputs (see blanks.py). None in
+    # artifacts from before: those score a blank through the pipeline's missing-value flags.
+    donors: Donors | None = None
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         return self.pipeline.predict_proba(frame)
@@ -87,7 +92,18 @@ def fit(pipeline: Pipeline, train: pd.DataFrame) -> HeartModel:
     """Fit the chosen pipeline on all training rows and keep the reference patient beside it."""
     pipeline.fit(train[list(FEATURES)], train[TARGET])
     return HeartModel(pipeline=pipeline, reference=reference_of(train),
-                      compiled=compile_pipeline(pipeline))
+                      compiled=compile_pipeline(pipeline), donors=Donors.of(train))
+
+
+def completes_blanks(model: HeartModel) -> bool:
+    """Whether a blank input is averaged over plausible values (so it has no effect of its own)
+    rather than read as "not measured" by the pipeline."""
+    return getattr(model, "donors", None) is not None
+
+
+def has_blank(row: dict[str, Any]) -> bool:
+    """Whether any input of the row is unknown (None, or NaN from a table)."""
+    return any(value is None or value != value for value in map(row.get, FEATURES))
 
 
 def to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -102,12 +118,29 @@ def to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def score(model: HeartModel, rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
-    """Probability of disease per row, and each input's effect on it, in one model call.
+    """Probability of disease per row, and each input's effect on it.
+
+    Returns the probabilities (n_rows,) and the effects (n_rows, n_features): probability as
+    given minus probability with that input at the reference, so a positive effect pushed
+    towards disease. Rows with blanks are averaged over their completions (`score_completed`);
+    the others are scored as given (`score_given`).
+    """
+    blank = np.array([completes_blanks(model) and has_blank(row) for row in rows], dtype=bool)
+    if not blank.any():
+        return score_given(model, rows)
+    probability, effects = np.empty(len(rows)), np.empty((len(rows), len(FEATURES)))
+    for part, scorer in ((blank, score_completed), (~blank, score_given)):
+        if part.any():
+            probability[part], effects[part] = scorer(model, [row for row, chosen
+                                                              in zip(rows, part) if chosen])
+    return probability, effects
+
+
+def score_given(model: HeartModel, rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+    """`score` of rows as given, blanks read by the pipeline, in one model call.
 
     The batch holds every row as given, then every row with one input at a time replaced by the
-    reference value: (1 + n_features) x n_rows rows scored together. Returns the probabilities
-    (n_rows,) and the effects (n_rows, n_features): probability as given minus probability with
-    that input at the reference, so a positive effect pushed towards disease.
+    reference value: (1 + n_features) x n_rows rows scored together.
     """
     compiled = getattr(model, "compiled", None)  # artifacts from before compiling lack it
     if compiled is not None:
@@ -120,9 +153,54 @@ def score(model: HeartModel, rows: list[dict[str, Any]]) -> tuple[np.ndarray, np
     return probability[0], effects
 
 
+def score_completed(model: HeartModel, rows: list[dict[str, Any]]
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """`score` of rows with blanks: the mean over each row's completions (see blanks.py).
+
+    An effect is measured on every completion and averaged: one given input at a time replaced
+    by the reference while the completions stay. A blank input's effect is 0.
+    """
+    donors = model.donors
+    numbers = np.array([[row.get(name) for name in NUMBERS] for row in rows], dtype=float)
+    codes = category_codes([[row.get(name) for name in CATEGORIES] for row in rows])
+    picked = donors.nearest(numbers, codes)
+    filled, lent = donors.lend(picked, numbers, codes)
+    n_rows, count, n_features = len(rows), picked.shape[1], len(FEATURES)
+    compiled = getattr(model, "compiled", None)
+    if compiled is not None:
+        levels = _compiled_codes(model, compiled)[lent, np.arange(lent.shape[1])]
+        parts = compiled.shares(filled, levels)
+        logit = compiled.intercept + parts.sum(axis=1)
+        probability = logistic(logit)
+        occluded_p = logistic(logit[:, None] - parts + _reference_shares(model, compiled))
+    else:
+        columns = {name: filled[:, j] for j, name in enumerate(NUMBERS)} | category_values(lent)
+        batch = occluded(pd.DataFrame(columns, columns=list(FEATURES)), model.reference,
+                         n_features + 1, NUMBERS)
+        scored = model.predict_proba(batch)[:, 1].reshape(n_features + 1, -1)
+        probability, occluded_p = scored[0], scored[1:].T
+    probability = probability.reshape(n_rows, count).mean(axis=1)
+    effects = probability[:, None] - occluded_p.reshape(n_rows, count, n_features).mean(axis=1)
+    effects[np.concatenate([np.isnan(numbers), codes == MISSING], axis=1)] = 0.0
+    return probability, effects
+
+
+def _compiled_codes(model: HeartModel, compiled: CompiledLinear) -> np.ndarray:
+    """(levels + 1, c) table: the compiled model's code of each category level, by its position
+    in CATEGORIES; the last row (MISSING, -1) is the "unknown" level. Made once per model."""
+    table = model.__dict__.get("_compiled_codes")
+    if table is None:
+        longest = max(len(levels) for levels in CATEGORIES.values())
+        rows = [[levels[min(i, len(levels) - 1)] for levels in CATEGORIES.values()]
+                for i in range(longest)]
+        table = compiled.level_codes(rows + [[None] * len(CATEGORIES)], UNKNOWN)
+        model.__dict__["_compiled_codes"] = table
+    return table
+
+
 def score_compiled(model: HeartModel, compiled: CompiledLinear,
                    rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
-    """`score` through the compiled model, with no DataFrame and no occluded rows.
+    """`score_given` through the compiled model, with no DataFrame and no occluded rows.
 
     The model is linear in the logit, so a row with input j at the reference has the logit of
     the row as given, minus input j's part, plus the reference's part: the same probabilities
@@ -154,7 +232,7 @@ def score_row(model: HeartModel, row: dict[str, Any]) -> tuple[float, list[float
     """`score` of a single row, in plain Python (a web request's usual case): the probability
     and each input's effect, in the order of FEATURES."""
     compiled = getattr(model, "compiled", None)
-    if compiled is None:
+    if compiled is None or (completes_blanks(model) and has_blank(row)):
         probabilities, effects = score(model, [row])
         return float(probabilities[0]), effects[0].tolist()
     given = compiled.shares_of_one([row.get(name) for name in NUMBERS],
