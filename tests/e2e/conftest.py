@@ -14,6 +14,8 @@ from tests.conftest import copy_instance, make_app
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", "test-artifacts/screenshots"))
+# The widths every page is checked and photographed at: a common laptop's, and a phone's.
+DESKTOP, PHONE = 1366, 390
 
 
 @pytest.fixture(scope="module")
@@ -73,11 +75,15 @@ def browser(tmp_path_factory, downloads):
     driver.quit()
 
 
-def screenshot(driver, name: str) -> Path:
-    """Save the whole page as SCREENSHOTS/<name>.png."""
+def screenshot(driver, name: str, width: int = DESKTOP) -> Path:
+    """Save the whole page, laid out `width` CSS pixels wide, as SCREENSHOTS/<name>.png (a name
+    may hold folders); the window gets its size back afterwards."""
     path = SCREENSHOTS / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    before = driver.get_window_size()
+    driver.set_window_size(width, 900)  # the height of the page at this width
     height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(1280, max(900, min(height, 4000)))
+    driver.set_window_size(width, max(900, min(height, 4000)))
     driver.save_screenshot(str(path))
-    driver.set_window_size(1280, 900)
+    driver.set_window_size(before["width"], before["height"])
     return path
