@@ -56,7 +56,32 @@ def test_a_refused_field_is_marked_described_by_its_message_and_focused(
         assert auth.login(people[role]).status_code == 302
     page = client.post(path, data={}, follow_redirects=True)
     assert page.status_code == 400
+    assert_refusals_marked(Elements(page.get_data(as_text=True)), first)
+
+
+# Admin pages whose GET forms refuse values, and the control that must come first.
+REFUSED_QUERIES = [("/admin/models/heart-disease/compare?a=x&b=99", "a"),
+                   ("/admin/models/heart-disease/drift?last=lots&since=soon", "last")]
+
+
+@pytest.mark.parametrize("path, first", REFUSED_QUERIES)
+def test_refused_query_values_are_marked_described_and_focused(as_admin, app, path, first):
+    from registry import versions
+    from tests.conftest import add_copy_of_production
+
+    with app.app_context():
+        if len(versions.list_versions("heart-disease")) < 2:
+            add_copy_of_production("heart-disease")
+    page = as_admin.get(path)
+    assert page.status_code in (400, 422)
     html = Elements(page.get_data(as_text=True))
+    assert_refusals_marked(html, first)
+    assert len([a for _, a in html.elements if a.get("aria-invalid") == "true"]) == 2
+
+
+def assert_refusals_marked(html: Elements, first: str) -> None:
+    """Every refused control is aria-invalid and described by its error message first; every
+    description names ids that exist; the first refused control alone has autofocus."""
     refused = [a for _, a in html.elements if a.get("aria-invalid") == "true"]
     assert refused, "no field is marked aria-invalid"
     for control in [a for _, a in html.elements if a.get("aria-describedby")]:
