@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields as dc_fields
 from datetime import date, datetime, timedelta
 from typing import Any, Iterator, Mapping
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
@@ -219,24 +220,42 @@ def histogram(filters: HistoryFilter, bins: int = HISTOGRAM_BINS) -> list[tuple[
     return [(low + i * width, low + (i + 1) * width, counts.get(i, 0)) for i in range(bins)]
 
 
+# Then "inputs" (JSON) or, for one use case, one column per input.
 CSV_COLUMNS = ("id", "created_at", "usecase", "version", "source", "summary", "output",
-               "inputs", "latency_ms", "outcome")
+               "latency_ms", "outcome")
 # A cell starting with one of these is run as a formula by spreadsheets (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def input_names(filters: HistoryFilter) -> list[str]:
+    """The inputs the export gives a column each: the chosen use case's fields, in the form's
+    order. None chosen: none, and the inputs stay one JSON column, since use cases name
+    different things alike (and a union of every field would be a sparse, ambiguous sheet)."""
+    found = all_usecases().get(filters.usecase) if filters.usecase else None
+    return [f.name for f in found.fields] if found is not None else []
+
+
+def csv_columns(names: list[str]) -> list[str]:
+    """The header: the inputs last, each after the columns every export has (an input named
+    like one of them prefixed with "input_"), or the inputs' JSON when none is named."""
+    return list(CSV_COLUMNS) + ([f"input_{n}" if n in CSV_COLUMNS else n for n in names]
+                                or ["inputs"])
 
 
 def export_csv(filters: HistoryFilter, chunk_rows: int = 1000) -> Iterator[str]:
     """The filtered history as CSV text, produced in chunks so it never sits whole in memory.
 
-    RFC 4180: text fields quoted, quotes doubled, formula-like cells neutralised, CRLF line
-    ends; latency in milliseconds with three decimals; the current outcome as text (a label
-    as it is, a number as its JSON), empty when none. Newest first, like the pages.
+    RFC 4180: text fields quoted, quotes doubled, CRLF line ends; times as the JSON API writes
+    them; latency in milliseconds with three decimals. The output, each input (one column per
+    field of the chosen use case, else the inputs' JSON) and the current outcome as plain
+    values (see `plain`). Newest first, like the pages.
     """
-    yield ",".join(CSV_COLUMNS) + "\r\n"
+    names = input_names(filters)
+    yield ",".join(csv_columns(names)) + "\r\n"
     if sqlite_fast_paths():
         from registry.sqlite import export
 
-        yield from export.csv_chunks(filters, chunk_rows)
+        yield from export.csv_chunks(filters, names, chunk_rows)
         return
     query = (filters.where(sa.select(
         Prediction.id, Prediction.created_at, Prediction.usecase, Prediction.version,
@@ -250,34 +269,91 @@ def export_csv(filters: HistoryFilter, chunk_rows: int = 1000) -> Iterator[str]:
     result = connection.execute(query)
     try:
         for rows in result.partitions():
-            yield "".join([csv_line(row) for row in rows])
+            yield "".join([csv_line(row, names) for row in rows])
     finally:
         result.close()
 
 
-def csv_line(row: Any) -> str:
+def csv_line(row: Any, names: list[str]) -> str:
     """One prediction as a CSV line: text fields quoted with their quotes doubled, and a quote
     before any text a spreadsheet would take for a formula."""
     ident, created, usecase, version, source, summary, output, inputs, latency, outcome = row
-    texts = [created.isoformat("T", "microseconds"), usecase, source, summary, output, inputs,
-             outcome_text(outcome)]
-    cells = ['"' + (_neutral(t) if i > 2 else t).replace('"', '""') + '"'
-             for i, t in enumerate(texts)]
-    return (f"{ident},{cells[0]},{cells[1]},{version},{cells[2]},{cells[3]},{cells[4]},"
-            f"{cells[5]},{latency:.3f},{cells[6]}\r\n")
+    return (f"{ident},{_quote(api_time(created))},{_quote(usecase)},{version},{_quote(source)},"
+            f"{_quote(_neutral(summary))},{_quote(plain_json(output))},{latency:.3f},"
+            f"{_quote(plain_json(outcome))}{input_cells(inputs, names)}\r\n")
+
+
+def input_cells(inputs: str, names: list[str]) -> str:
+    """The line's end from the inputs' JSON text: a cell per name, or the JSON itself."""
+    if not names:
+        return "," + _quote(_neutral(inputs))
+    given = _parsed(inputs)
+    found = given.get if isinstance(given, dict) else {}.get
+    cells = []
+    for name in names:  # the usual values first: this runs for every input of every row
+        value = found(name)
+        kind = type(value)
+        if kind is str and not value.startswith(FORMULA_STARTS) and '"' not in value \
+                and "\x00" not in value:
+            cells.append(value)
+        elif value is None:
+            cells.append("")
+        elif kind is int:
+            cells.append(str(value))
+        elif kind is float:
+            cells.append(json_text(value))
+        elif kind is bool:
+            cells.append("true" if value else "false")
+        elif kind is list and value and all(type(v) is int for v in value):  # picked items
+            cells.append(("'" if value[0] < 0 else "") + " ".join(map(str, value)))
+        else:
+            cells.append(plain(value).replace('"', '""'))
+    return ',"' + '","'.join(cells) + '"'
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def api_time(moment: datetime) -> str:
+    """A time as the JSON API writes it (ISO 8601 in UTC with a Z; microseconds when any)."""
+    return moment.isoformat() + "Z"
+
+
+def plain(value: Any) -> str:
+    """A stored value as a spreadsheet cell: text as it is, a number as its JSON, true or
+    false, nothing for none, a list of numbers (movie ids) separated by spaces, anything else
+    (and text holding a NUL, which no field accepts) as its JSON. Text gets a quote before it
+    where a spreadsheet would see a formula; a JSON number never is one."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return _neutral(value if "\x00" not in value else json_text(value))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return json_text(value)
+    if isinstance(value, list) and value and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        return _neutral(" ".join(json_text(v) for v in value))
+    return _neutral(json_text(value))
+
+
+def plain_json(stored: str | None) -> str:
+    """`plain` of a value kept as JSON text (NULL for none)."""
+    return "" if stored is None else plain(_parsed(stored))
+
+
+def _parsed(stored: str) -> Any:
+    try:
+        return orjson.loads(stored)
+    except orjson.JSONDecodeError:  # e.g. a whole number beyond 64 bits
+        return json.loads(stored)
 
 
 def with_current_outcome() -> sa.Join:
     """Predictions, each with its current outcome's columns (NULL when it has none)."""
     return sa.outerjoin(Prediction, Outcome, current_outcome())
-
-
-def outcome_text(stored: str | None) -> str:
-    """An outcome's JSON text as the export shows it: a label without its JSON quotes, a number
-    as written, nothing for none."""
-    if stored is None:
-        return ""
-    return json.loads(stored) if stored.startswith('"') else stored
 
 
 def _neutral(text: str) -> str:
@@ -298,5 +374,9 @@ class Charts:
 
 
 def charts(filters: HistoryFilter) -> Charts:
-    """Predictions per day and the distribution of their outputs, for the filtered range."""
+    """Predictions per day for the filtered range and, for one use case, the distribution of
+    its outputs: use cases predict different things (a diagnosis, a score, movie ids), so their
+    outputs are never counted or binned together."""
+    if not filters.usecase:
+        return Charts(per_day(filters), [], [])
     return Charts(per_day(filters), histogram(filters), label_shares(filters))

@@ -106,18 +106,21 @@ def per_day_chart(days: list[tuple[str, int]]) -> BarChart:
     return bar_chart("Predictions per day", x_title, "Predictions", filled, tips)
 
 
-def histogram_chart(bins: list[tuple[float, float, int]]) -> BarChart:
+def histogram_chart(bins: list[tuple[float, float, int]], title: str = "Predicted values",
+                    x_title: str = "Predicted value") -> BarChart:
     """The distribution of numeric outputs in equal-width bins."""
     points = [(f"{low:.4g} to {high:.4g}", count) for low, high, count in bins]
-    return bar_chart("Distribution of numeric outputs", "Predicted value",
-                     "Predictions", points, ticks=[f"{low:.4g}" for low, _, _ in bins])
+    return bar_chart(title, x_title, "Predictions", points,
+                     ticks=[f"{low:.4g}" for low, _, _ in bins])
 
 
-def label_chart(shares: list[tuple[str, int]]) -> BarChart:
-    """How often each label (or top-ranked item) was predicted, most frequent first."""
+def label_chart(shares: list[tuple[str, int]], title: str = "Predicted labels",
+                x_title: str = "Label") -> BarChart:
+    """How often each label (or top-ranked item) was predicted, most frequent first; labels
+    as people read them (see portal/history/words.py)."""
     total = sum(count for _, count in shares) or 1
     tips = [f"{label}: {count} ({count / total:.0%})" for label, count in shares]
-    return bar_chart("Predicted labels and top items", "Label", "Predictions", shares, tips)
+    return bar_chart(title, x_title, "Predictions", shares, tips)
 
 
 def paired_chart(title: str, x_title: str, bins: list[dict], series: tuple[str, str] = (

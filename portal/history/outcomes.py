@@ -1,5 +1,5 @@
-"""Recording outcomes from the history: one prediction's page with its outcome and audit trail,
-and a page that takes many outcomes at once as CSV (all recorded, or none)."""
+"""Recording outcomes from the history: one prediction's page with its explanation, outcome and
+audit trail, and a page that takes many outcomes at once as CSV (all recorded, or none)."""
 from __future__ import annotations
 
 import csv
@@ -10,9 +10,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.api.parse import MAX_ID
-from portal.history import bp
-from registry import history, outcomes
-from usecases import all_usecases
+from portal.history import bp, words
+from registry import history, outcomes, serving, versions
+from usecases import UnknownUseCase, all_usecases, get_usecase
 
 PREDICTION = f"<int(min=1, max={MAX_ID}):prediction_id>"
 HEADER = ["prediction_id", "outcome"]
@@ -20,8 +20,8 @@ HEADER = ["prediction_id", "outcome"]
 
 @bp.get(f"/predictions/{PREDICTION}")
 def prediction(prediction_id: int):
-    """A prediction's inputs and output, its current outcome, every earlier value, and a form
-    to record or correct it."""
+    """A prediction's inputs and output in words, its explanation, its current outcome, every
+    earlier value, and a form to record or correct it."""
     return render_prediction(found(prediction_id))
 
 
@@ -69,7 +69,24 @@ def render_prediction(stored: Any, error: str | None = None, value: Any = None,
                            target=target_of(stored.usecase), current=current,
                            trail=list(reversed(trail)), error=error,
                            value=value if value is not None else
-                           (current.value if current else None)), status
+                           (current.value if current else None),
+                           words=words.for_rows([stored]), **explained(stored)), status
+
+
+def explained(stored: Any) -> dict[str, Any]:
+    """The prediction scored again from its stored inputs by the version that made it (which
+    stores nothing), for its explanation: `result` and the use case as that version serves it
+    (`view`), or `unexplained`, why not."""
+    try:
+        result = serving.rescore(stored)
+    except serving.ModelUnavailable as exc:
+        return {"unexplained": f"The explanation cannot be shown: {exc}."}
+    except UnknownUseCase:
+        return {"unexplained": f"The explanation cannot be shown: the use case "
+                               f"{stored.usecase} is not installed here."}
+    view = serving.production_view(get_usecase(stored.usecase),
+                                   versions.get_version_by_id(stored.model_version_id))
+    return {"result": result, "view": view}
 
 
 @bp.get("/outcomes")

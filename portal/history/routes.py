@@ -5,7 +5,7 @@ from typing import Any, Mapping
 
 from flask import Response, render_template, request, stream_with_context
 
-from portal.history import bp, charts
+from portal.history import bp, charts, words
 from registry import history, predictions, versions
 from registry.database import utcnow
 from registry.models import SOURCES
@@ -38,26 +38,52 @@ def render_history(errors: dict[str, str], status: int = 200, **context: Any):
     numbers = versions.version_numbers(chosen if chosen in all_usecases() else None)
     return render_template("history/index.html", usecases=all_usecases(), sources=SOURCES,
                            outcome_states=history.OUTCOME_STATES, outcome_values=values,
+                           outcome_labels=words.outcome_labels(chosen),
                            version_numbers=numbers, args=request.args, errors=errors,
                            **context), status
 
 
 @bp.get("/")
 def index():
-    """Newest predictions first, a page at a time, with charts of the whole filtered range."""
+    """Newest predictions first, a page at a time, with charts of the whole filtered range:
+    predictions per day, and for one use case what it predicted (in words)."""
     try:
         filters, before = read_filters(request.args)
     except history.FilterError as exc:
         return render_history(exc.errors, 400)
     found = history.charts(filters)
-    drawn = [charts.per_day_chart(found.per_day)]
-    if found.label_shares:
-        drawn.append(charts.label_chart(found.label_shares))
-    if found.histogram:
-        drawn.append(charts.histogram_chart(found.histogram))
-    return render_history({}, page=history.page(filters, before=before), filters=filters,
-                          charts=[] if found.empty else drawn, first_page=before is None,
-                          anything_stored=not found.empty or predictions.any_stored())
+    page = history.page(filters, before=before)
+    return render_history({}, page=page, filters=filters, charts=drawn(filters, found),
+                          words=words.for_rows(page.rows), first_page=before is None,
+                          anything_stored=not found.empty or predictions.any_stored(),
+                          pick_args=pick_args(filters))
+
+
+def drawn(filters: history.HistoryFilter, found: history.Charts) -> list[charts.BarChart]:
+    """The charts to draw: none for an empty range; outputs only for one use case."""
+    if found.empty:
+        return []
+    shown = [charts.per_day_chart(found.per_day)]
+    if filters.usecase:
+        said = words.for_labels(filters.usecase, [label for label, _ in found.label_shares])
+        title, axis = said.chart(filters.usecase)
+        if found.label_shares:
+            shown.append(charts.label_chart(
+                [(said.label(filters.usecase, label), n) for label, n in found.label_shares],
+                title, axis))
+        if found.histogram:
+            shown.append(charts.histogram_chart(found.histogram, title, axis))
+    return shown
+
+
+def pick_args(filters: history.HistoryFilter) -> dict[str, str]:
+    """The filters a link to one use case's charts keeps: the days, the source and whether an
+    outcome is recorded (versions and outcome values belong to each use case)."""
+    args = filters.to_args()
+    kept = {key: args[key] for key in ("source", "since", "until") if key in args}
+    if filters.outcome in history.OUTCOME_STATES:
+        kept["outcome"] = filters.outcome
+    return kept
 
 
 @bp.get("/export.csv")

@@ -12,7 +12,7 @@ from typing import Any, Iterator
 import sqlalchemy as sa
 
 from registry.database import db
-from registry.history import FORMULA_STARTS, HistoryFilter, with_current_outcome
+from registry.history import FORMULA_STARTS, HistoryFilter, input_cells, with_current_outcome
 from registry.models import Outcome, Prediction
 
 # Bytes that valid UTF-8 never holds. SQLite writes each structural quote as _QUOTE, so that
@@ -21,9 +21,12 @@ from registry.models import Outcome, Prediction
 _QUOTE, _HEX = b"\xff", b"\xfe"
 
 
-def csv_chunks(filters: HistoryFilter, chunk_rows: int) -> Iterator[str]:
-    """The filtered history's CSV lines (no header), newest first, a chunk of lines at a time."""
-    query = (filters.where(sa.select(_line()).select_from(with_current_outcome()))
+def csv_chunks(filters: HistoryFilter, names: list[str], chunk_rows: int) -> Iterator[str]:
+    """The filtered history's CSV lines (no header), newest first, a chunk of lines at a time;
+    with `names`, one cell per input after the line SQLite writes, by `plain` as the portable
+    export writes them."""
+    columns = [_line(not names)] + ([sa.cast(Prediction.inputs, sa.Text)] if names else [])
+    query = (filters.where(sa.select(*columns).select_from(with_current_outcome()))
              .order_by(Prediction.created_at.desc(), Prediction.id.desc()))
     # The lines are read from the driver's cursor as they come: SQLAlchemy's row objects
     # tripled the cost per row.
@@ -31,6 +34,13 @@ def csv_chunks(filters: HistoryFilter, chunk_rows: int) -> Iterator[str]:
     cursor = result.cursor
     try:
         while rows := cursor.fetchmany(chunk_rows):
+            if names:  # no line holds a NUL (see _nul_safe and _plain): it parts them here
+                joined = b"\x00".join([row[0] for row in rows])
+                lines = (_text(joined).split("\x00") if _HEX not in joined
+                         else [_text(row[0]) for row in rows])
+                yield "".join([line + input_cells(row[1], names) + "\r\n"
+                               for line, row in zip(lines, rows)])
+                continue
             lines = [row[0] for row in rows]
             lines.append(b"")  # the last line's CRLF, without copying the chunk once more
             yield _text(b"\r\n".join(lines))
@@ -46,28 +56,50 @@ def _text(lines: bytes) -> str:
     return lines.replace(b'"', b'""').replace(_QUOTE, b'"').decode()
 
 
-def _line() -> Any:
-    """One row as a CSV line, in bytes (see _QUOTE), written by SQLite's printf."""
+def _line(with_inputs: bool) -> Any:
+    """One row as a CSV line, in bytes (see _QUOTE), written by SQLite's printf: the columns
+    before the inputs, and the inputs' JSON when `with_inputs`."""
     fields = [(b"%d", [Prediction.id]),
-              _quoted(sa.func.replace(Prediction.created_at, " ", "T")),
+              (_QUOTE + b"%sZ" + _QUOTE, [_api_time(Prediction.created_at)]),
               _quoted(Prediction.usecase), (b"%d", [Prediction.version]),
               _quoted(Prediction.source),
               _quoted(_neutral(Prediction.summary), _nul_safe(Prediction.summary)),
-              _quoted(_neutral(Prediction.output), Prediction.output),
-              _quoted(_neutral(Prediction.inputs), Prediction.inputs),
-              (b"%.3f", [Prediction.latency_ms]),
-              _quoted(_neutral(_outcome_text()), _outcome_text())]
+              _quoted(*_plain(Prediction.output)),
+              (b"%.3f", [Prediction.latency_ms]), _quoted(*_plain(Outcome.value))]
+    if with_inputs:
+        fields.append(_quoted(_neutral(Prediction.inputs), Prediction.inputs))
     form = b",".join(spec for spec, _ in fields)
     values = [value for _, parts in fields for value in parts]
     return sa.cast(sa.func.printf(sa.literal(form), *values), sa.LargeBinary)
 
 
-def _outcome_text() -> Any:
-    """The current outcome as registry.history.outcome_text writes it: a label without its JSON
-    quotes, a number as its JSON text, '' for none."""
-    value = Outcome.value
-    return sa.func.coalesce(sa.case((sa.func.json_type(value) == "text",
-                                     sa.func.json_extract(value, "$")), else_=value), "")
+def _api_time(column: Any) -> Any:
+    """registry.history.api_time of a time as SQLite keeps it ("2026-03-10 12:00:00.000000"),
+    but its Z: whole seconds without their microseconds (nothing else in it has a dot)."""
+    return sa.func.replace(sa.func.replace(column, ".000000", ""), " ", "T")
+
+
+def _plain(document: Any) -> tuple[Any, Any]:
+    """registry.history.plain of a JSON column's value, as (the quote before a formula, the
+    text). Told by the JSON text's first character, so that most values are not parsed: text
+    without escapes is what lies between its quotes; a list of numbers, its numbers."""
+    first, second = sa.func.substr(document, 1, 1), sa.func.substr(document, 2, 1)
+    inner = sa.func.substr(document, 2, sa.func.length(document) - 2)
+    escaped, with_nul = sa.func.instr(document, "\\") > 0, sa.func.instr(document, "\\u0000") > 0
+    numbers = sa.and_(sa.func.length(document) > 2, ~inner.op("GLOB")("*[^-0-9.eE+, ]*"))
+    text = sa.case(
+        {'"': sa.case((~escaped, inner), (with_nul, document),
+                      else_=sa.func.json_extract(document, "$")),
+         "[": sa.case((numbers, sa.func.replace(sa.func.replace(inner, " ", ""), ",", " ")),
+                      else_=sa.func.json(document)),
+         "{": sa.func.json(document), "n": ""},
+        value=first, else_=document)  # a number or true or false as written; NULL for none
+    quote = sa.case(
+        {'"': sa.case((~escaped, _neutral(second)), (with_nul, ""),
+                      else_=_neutral(sa.func.json_extract(document, "$"))),
+         "[": sa.case((sa.and_(second == "-", numbers), "'"), else_="")},
+        value=first, else_="")
+    return quote, text
 
 
 def _quoted(*parts: Any) -> tuple[bytes, list[Any]]:

@@ -137,3 +137,31 @@ def test_an_outcome_the_use_case_cannot_have_is_422(client, analyst, spec, query
         assert "recorded, missing" in assert_error(response, 422, "invalid_query")["fields"][
             "outcome"]
         assert_documented(spec, path, "get", response)
+
+
+def test_the_csv_writes_what_the_json_api_gives_as_plain_cells(client, analyst, made):
+    """Times as the JSON history writes them, the output and each input as plain values."""
+    query = {"usecase": NAMES[0]}
+    listed = client.get("/api/v1/predictions", query_string=query, headers=analyst).get_json()
+    export = client.get("/api/v1/predictions.csv", query_string=query, headers=analyst)
+    reader = csv.DictReader(io.StringIO(export.get_data(as_text=True)))
+    rows = list(reader)
+    by_id = {p["id"]: p for p in listed["predictions"]}
+    assert [int(row["id"]) for row in rows] == list(by_id)
+
+    def plain(value):
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, list):
+            return " ".join(map(str, value))
+        return str(value)
+
+    for row in rows:
+        given = by_id[int(row["id"])]
+        assert row["created_at"] == given["created_at"]
+        assert row["output"] == plain(given["output"])
+        assert {name: row[name] for name in given["inputs"]} == {
+            name: plain(value) for name, value in given["inputs"].items()}
+    assert "inputs" not in reader.fieldnames

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from registry import outcomes, predictions, serving, versions
 from registry.database import db, utcnow
 from registry.models import Outcome, Prediction
-from usecases import get_usecase
+from usecases import all_usecases, get_usecase
 
 NAME = "heart-disease"
 
@@ -23,11 +23,12 @@ def seed(app, count: int = 1, source: str = "form", name: str = NAME) -> list[in
         return serving.predict(name, rows, source=source).prediction_ids
 
 
-def record(app, outputs, summary="made in a test", inputs=None, source="api") -> list[int]:
+def record(app, outputs, summary="made in a test", inputs=None, source="api",
+           name=NAME) -> list[int]:
     """Store predictions with chosen outputs (numbers, labels) without a model that makes them."""
     with app.app_context():
-        live = versions.production_version(NAME)
-        return predictions.record(NAME, live.id, live.version,
+        live = versions.production_version(name)
+        return predictions.record(name, live.id, live.version,
                                   [inputs or {"x": 1}] * len(outputs),
                                   [{"output": o, "summary": summary} for o in outputs],
                                   latency_ms=1.0, source=source)
@@ -42,7 +43,8 @@ def move_back(app, ids, days: int) -> None:
 
 
 def shown_ids(page: str) -> list[int]:
-    return [int(i) for i in re.findall(r'<tr class="prediction">\s*<td>(\d+)</td>', page)]
+    return [int(i) for i in re.findall(
+        r'<tr class="prediction">\s*<td><a class="open" href="/history/predictions/(\d+)"', page)]
 
 
 def figures(page: str) -> dict[str, str]:
@@ -88,13 +90,41 @@ def test_analysts_and_admins_may_read_the_history(client, auth, username, url):
     assert client.get(url).status_code == 200
 
 
-def test_the_table_is_newest_first_with_readable_inputs(as_analyst, app):
+def inputs_cells(page: str) -> list[str]:
+    return re.findall(r'<td class="inputs"[^>]*>([^<]*)</td>', page)
+
+
+def test_the_table_is_newest_first_with_inputs_and_outputs_in_words(as_analyst, app):
     ids = seed(app, 3) + seed(app, 2, source="api")
     page = as_analyst.get("/history/").get_data(as_text=True)
     assert shown_ids(page) == sorted(ids, reverse=True)
     assert "Heart disease likely" in page or "Heart disease unlikely" in page
-    assert re.search(r"age: \d+ · sex: \w+", page)
-    assert "output: disease" in page or "output: no disease" in page
+    # The form's labels and the choices' labels, numbers with their unit; no codes.
+    cells = inputs_cells(page)
+    assert len(cells) == 5 and all(re.match(r"Age: \d+ years · Sex: (Male|Female) · "
+                                            r"Chest pain type: [A-Z]", c) for c in cells)
+    assert any("Chest pain type: No chest pain (asymptomatic)" in c for c in cells)
+    assert not any(re.search(r"\b(age|cp|thalch):", c) for c in cells)
+    outputs = re.findall(r'<span class="meta output">([^<]*)</span>', page)
+    assert len(outputs) == 5 and set(outputs) <= {"Heart disease", "No heart disease"}
+    # Each row opens the stored prediction.
+    for pid in ids:
+        assert f'<a class="open" href="/history/predictions/{pid}"' in page
+
+
+def test_recommendations_show_movie_titles_not_ids(as_analyst, app):
+    seed(app, 4, name="recommendation")
+    page = as_analyst.get("/history/?usecase=recommendation").get_data(as_text=True)
+    cells = inputs_cells(page)
+    assert any("Movies you like: Star Wars" in c for c in cells)
+    assert any("MovieLens user id: 15" in c for c in cells)
+    assert not any(re.search(r"\b(260|1196), ", c) for c in cells)
+    outputs = re.findall(r'<span class="meta output">([^<]*)</span>', page)
+    assert len(outputs) == 4 and all(re.match(r"[^#\d].* \(\d{4}\), ", o) for o in outputs)
+    chart = figures(page)["Top recommendation"]
+    bars = re.findall(r'<rect class="bar"[^>]*><title>([^<]+)</title>', chart)
+    assert bars and all(re.match(r".+ \(\d{4}\): \d+ \(\d+%\)$", b) for b in bars)
+    assert not any(re.match(r"#?\d+: ", b) for b in bars)
 
 
 @pytest.mark.parametrize(("query", "expected"), [
@@ -161,29 +191,58 @@ def test_inputs_are_escaped_and_long_text_is_cut(as_analyst, app):
     assert cell.endswith("…") and len(cell) < 200
 
 
-def test_charts_have_one_bar_per_day_and_per_label(as_analyst, app):
+def test_one_use_case_s_charts_have_one_bar_per_day_and_per_label_in_words(as_analyst, app):
     today = seed(app, 4)
     move_back(app, seed(app, 2), days=2)
     move_back(app, seed(app, 1), days=5)
-    page = as_analyst.get("/history/").get_data(as_text=True)
+    seed(app, 3, name="sentiment")  # another use case's labels stay out of this chart
+    page = as_analyst.get(f"/history/?usecase={NAME}").get_data(as_text=True)
     charts = figures(page)
     per_day = charts["Predictions per day"]
     assert per_day.count('class="bar"') == 6  # five days back to today, empty days included
     assert re.search(r"<title>[\d-]+: 4 predictions</title>", per_day)
-    labels = charts["Predicted labels and top items"]
+    labels = charts["Predicted diagnosis"]
     with app.app_context():
-        distinct = {p.output_label for p in predictions.recent(NAME, limit=len(today) + 3)}
-    assert labels.count('class="bar"') == len(distinct)
-    assert "Distribution of numeric outputs" not in charts
+        made = predictions.recent(NAME, limit=len(today) + 3)
+    words = {"disease": "Heart disease", "no disease": "No heart disease"}
+    shown = re.findall(r'<rect class="bar"[^>]*><title>([^:<]+): (\d+) ', labels)
+    assert sorted(shown) == sorted(
+        (words[label], str(sum(p.output_label == label for p in made)))
+        for label in {p.output_label for p in made})
+    assert ">Diagnosis</text>" in labels and "great" not in labels and "Five stars" not in labels
+    assert len(charts) == 2 and "pick-usecase" not in page
     assert "style=" not in page and "<script>" not in page
 
 
-def test_numeric_outputs_are_charted_as_a_histogram(as_analyst, app):
-    record(app, [float(v) for v in range(100)])
-    page = as_analyst.get("/history/?source=api").get_data(as_text=True)
-    histogram = figures(page)["Distribution of numeric outputs"]
+def test_all_use_cases_get_the_per_day_chart_and_a_choice_of_one_for_the_rest(as_analyst, app):
+    seed(app, 2)
+    seed(app, 2, name="sentiment")
+    page = as_analyst.get("/history/?source=form&version=1&outcome=missing").get_data(
+        as_text=True)
+    assert list(figures(page)) == ["Predictions per day"]
+    assert figures(page)["Predictions per day"].count("4 predictions") == 1
+    panel = page.split('class="panel pick-usecase"')[1].split("</section>")[0]
+    assert "charted one use case at a time" in panel
+    links = re.findall(r'<a href="([^"]+)">([^<]+)</a>', panel)
+    with app.app_context():
+        installed = {name: usecase.title for name, usecase in all_usecases().items()}
+    assert [title for _, title in links] == list(installed.values())
+    # Each link keeps the days, the source and the outcome state; versions are per use case.
+    for (link, _), name in zip(links, installed):
+        assert link.replace("&amp;", "&") == (
+            f"/history/?usecase={name}&source=form&outcome=missing")
+    chosen = as_analyst.get(links[0][0].replace("&amp;", "&")).get_data(as_text=True)
+    assert "Predicted diagnosis" in figures(chosen) and "pick-usecase" not in chosen
+
+
+def test_numeric_outputs_are_charted_as_a_histogram_in_words(as_analyst, app):
+    record(app, [float(v) for v in range(100)], name="student-score")
+    page = as_analyst.get("/history/?usecase=student-score").get_data(as_text=True)
+    histogram = figures(page)["Predicted first-grade math score"]
     assert histogram.count('class="bar"') == 20
     assert "<title>0 to 4.95: 5</title>" in histogram
+    assert ">First-grade math score</text>" in histogram
+    assert "Predicted value" not in page
 
 
 def test_an_empty_range_says_why_instead_of_drawing(as_analyst, app):
@@ -219,12 +278,41 @@ def test_csv_export_has_the_header_and_one_line_per_filtered_prediction(as_analy
 
 
 def test_csv_export_neutralises_formula_like_cells(as_analyst, app):
-    record(app, ["=1+1"], summary='=HYPERLINK("http://evil.example","click")')
+    record(app, ["=1+1"], summary='=HYPERLINK("http://evil.example","click")',
+           inputs={"age": 54, "sex": "@Male", "oldpeak": -1.5})
     response = as_analyst.get(f"/history/export.csv?usecase={NAME}")
     assert f"predictions-{NAME}-" in response.headers["Content-Disposition"]
     header, row = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert row[header.index("summary")].startswith("'=HYPERLINK")
-    assert not row[header.index("output")].startswith("=")
+    assert row[header.index("output")] == "'=1+1" and row[header.index("sex")] == "'@Male"
+    assert row[header.index("oldpeak")] == "-1.5"  # a number is never a formula
+
+
+def test_one_use_case_s_csv_has_a_column_per_input_and_plain_values(as_analyst, app):
+    ids = seed(app, 3)
+    record_outcomes(app, {ids[0]: "disease"})
+    text = as_analyst.get(f"/history/export.csv?usecase={NAME}").get_data(as_text=True)
+    header, *rows = list(csv.reader(io.StringIO(text)))
+    with app.app_context():
+        fields = [f.name for f in get_usecase(NAME).fields]
+        stored = {p.id: p for p in predictions.recent(NAME)}
+    assert header == ["id", "created_at", "usecase", "version", "source", "summary", "output",
+                      "latency_ms", "outcome", *fields]
+    assert [int(r[0]) for r in rows] == sorted(ids, reverse=True)
+    for row in rows:
+        cells, made = dict(zip(header, row)), stored[int(row[0])]
+        assert cells["output"] == made.output and cells["output"] in ("disease", "no disease")
+        assert cells["created_at"] == made.created_at.isoformat() + "Z"
+        for name in fields:
+            value = made.inputs.get(name)
+            expected = ("" if value is None else ("true" if value else "false")
+                        if isinstance(value, bool) else str(value))
+            assert cells[name] == expected, name
+    assert dict(zip(header, rows[-1]))["outcome"] == "disease"
+    # With every use case, the inputs stay one JSON column: each names its inputs its own way.
+    header = next(csv.reader(io.StringIO(
+        as_analyst.get("/history/export.csv").get_data(as_text=True))))
+    assert header[-1] == "inputs" and "age" not in header
 
 
 def test_each_row_shows_its_current_outcome_and_links_to_its_page(as_analyst, app):
@@ -234,7 +322,8 @@ def test_each_row_shows_its_current_outcome_and_links_to_its_page(as_analyst, ap
     page = as_analyst.get("/history/").get_data(as_text=True)
     cells = dict(re.findall(r'<a href="/history/predictions/(\d+)"\s+title="[^"]*">([^<]+)</a>',
                             page))
-    assert cells == {str(ids[0]): "disease", str(ids[1]): "no disease", str(ids[2]): "record…"}
+    assert cells == {str(ids[0]): "Heart disease", str(ids[1]): "No heart disease",
+                     str(ids[2]): "record…"}
 
 
 @pytest.mark.parametrize(("query", "picked"), [
@@ -261,6 +350,9 @@ def test_the_outcome_filter_offers_the_chosen_use_case_s_values(as_analyst, app)
     options = page.split('id="filter-outcome"')[1].split("</select>")[0]
     assert re.findall(r'<option value="([^"]*)"', options) == [
         "", "recorded", "missing", "disease", "no disease"]
+    # Values are the codes the filter takes; people read the target's labels.
+    assert re.findall(r'<option value="[^"]*"(?: selected)?>([^<]*)</option>', options) == [
+        "any", "recorded", "missing", "Heart disease", "No heart disease"]
     page = as_analyst.get("/history/?usecase=student-score").get_data(as_text=True)
     options = page.split('id="filter-outcome"')[1].split("</select>")[0]
     assert re.findall(r'<option value="([^"]*)"', options) == ["", "recorded", "missing"]
@@ -270,12 +362,53 @@ def test_a_prediction_s_page_shows_inputs_output_and_a_choice_of_outcomes(as_ana
     (pid,) = seed(app)
     page = as_analyst.get(f"/history/predictions/{pid}").get_data(as_text=True)
     assert f"Prediction {pid}" in page and "none recorded" in page
-    assert re.search(r'<th scope="row">age</th><td>\d+</td>', page)
-    assert "output: disease" in page or "output: no disease" in page
+    assert re.search(r'<th scope="row">Age</th><td>\d+ years</td>', page)
+    assert re.search(r'<th scope="row">Chest pain type</th><td>[A-Z][^<]+</td>', page)
+    assert re.search(r'<span class="meta output">(No heart|Heart) disease</span>', page)
     form = page.split(f'action="/history/predictions/{pid}"')[1].split("</form>")[0]
     assert 'name="csrf_token"' in form and '<select id="f-diagnosis" name="diagnosis"' in form
     assert re.findall(r'<option value="([^"]+)"', form) == ["disease", "no disease"]
     assert "Record the outcome" in form and "recorded-outcome" not in page
+
+
+@pytest.mark.parametrize("name", ["heart-disease", "student-score", "sentiment",
+                                  "recommendation"])
+def test_a_prediction_s_page_explains_it_as_the_version_that_made_it_scores_it(as_analyst, app,
+                                                                              name):
+    (pid,) = seed(app, name=name)
+    with app.app_context():
+        count = predictions.count()
+        again = serving.rescore(db.session.get(Prediction, pid))
+    page = as_analyst.get(f"/history/predictions/{pid}").get_data(as_text=True)
+    section = page.split('class="panel explained"')[1].split("</section>")[0]
+    assert "scored again by model v1" in section
+    bars = re.findall(r'<li class="effect-(raises|lowers|none)" data-effect="([^"]+)">', section)
+    assert [float(effect) for _, effect in bars] == pytest.approx(
+        [item["effect"] for item in again["explanation"]])
+    assert bars and '<svg class="effect-bar"' in section
+    with app.app_context():
+        assert predictions.count() == count  # looking stores nothing
+
+
+def test_a_prediction_whose_version_cannot_be_loaded_says_so_instead(as_analyst, app):
+    seed(app)
+    with app.app_context():
+        from tests.conftest import add_copy_of_production
+        number = add_copy_of_production(NAME)
+        copy = versions.get_version(NAME, number)
+        inputs = next(iter(get_usecase(NAME).examples.values()))
+        (pid,) = predictions.record(NAME, copy.id, copy.version, [inputs],
+                                    [{"output": "disease", "summary": "made by the copy"}],
+                                    latency_ms=1.0, source="api")
+        versions.artifact_store().resolve(copy.artifact_path).write_bytes(b"not a model")
+    response = as_analyst.get(f"/history/predictions/{pid}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "made by the copy" in page
+    section = page.split('class="panel explained"')[1].split("</section>")[0]
+    assert (f"The explanation cannot be shown: {NAME} version {number}&#39;s model cannot be "
+            "loaded") in section
+    assert "effect-bar" not in section and 'class="explanation"' not in section
+    assert re.search(r'<th scope="row">Age</th>', page)  # the stored facts are still shown
 
 
 def test_recording_then_correcting_keeps_the_audit_trail(as_analyst, app):
@@ -289,7 +422,9 @@ def test_recording_then_correcting_keeps_the_audit_trail(as_analyst, app):
                                follow_redirects=True)
     page = response.get_data(as_text=True)
     assert "Outcome corrected: disease → no disease." in page
-    assert re.search(r"Current outcome:\s*<strong>no disease</strong>", page)
+    # As recorded (what the outcome filter and a bulk CSV take), then in words.
+    assert re.search(r"Current outcome:\s*<strong>no disease</strong> "
+                     r'<span class="outcome-words">\(No heart disease\)</span>', page)
     trail = re.findall(r'<tr class="recorded-outcome">\s*<td>([^<]+)</td><td>([^<]+)</td>'
                        r'\s*<td>[^<]+</td>\s*<td>([^<]+)</td>', page)
     assert [(value, who) for value, who, _ in trail] == [("no disease", "ann"), ("disease", "ann")]

@@ -19,6 +19,9 @@ from tests.conftest import migrated_app, register_dummy
 
 START = datetime(2026, 3, 1, 23, 59, 59, 999999)  # the first row sits on a day's last microsecond
 ROWS = 400
+HEART = "heart-disease"  # an installed use case: its export has one column per input
+HEART_ROWS = 60
+ALL = ROWS + HEART_ROWS
 
 
 def results(rng: random.Random, usecase: str) -> list[dict]:
@@ -45,11 +48,12 @@ def apps(tmp_path):
         moment = START + timedelta(minutes=rng.randrange(0, 60 * 24 * 9), microseconds=n)
         calls.append((usecase, inputs, results(rng, usecase), rng.uniform(0, 30),
                       rng.choice(["form", "api", "batch"]), moment))
+    calls += heart_calls(len(calls))
     made = {}
     for kind in ("sqlite", "postgresql"):
         app = migrated_app(tmp_path / kind, kind)
         with app.app_context():
-            ids = {name: register_dummy(name).id for name in ("toy", "other")}
+            ids = {name: register_dummy(name).id for name in ("toy", "other", HEART)}
             handed_out = []
             for usecase, inputs, outputs, latency, source, _ in calls:
                 handed_out += predictions.record(usecase, ids[usecase], 1, inputs, outputs,
@@ -63,6 +67,26 @@ def apps(tmp_path):
             db.session.commit()
         made[kind] = (app, handed_out)
     return made
+
+
+def heart_calls(start: int) -> list[tuple]:
+    """Predictions of an installed use case, whose export has a column per input: whole and
+    fractional numbers, negative ones, yes/no, unknowns, text with quotes and formula starts."""
+    rng = random.Random(5)
+    calls = []
+    for n in range(HEART_ROWS):
+        inputs = {"age": rng.randrange(18, 100), "sex": rng.choice(["Male", "Female"]),
+                  "cp": rng.choice(["asymptomatic", '=say "x", y']),
+                  "oldpeak": rng.choice([rng.uniform(-3, 8), -2.6, 1.0, None]),
+                  "fbs": rng.choice([True, False, None])}
+        if rng.random() < 0.2:
+            del inputs["sex"]
+        label = rng.choice(["disease", "no disease"])
+        calls.append((HEART, [inputs], [{"output": label, "summary": label}],
+                      rng.uniform(0, 30), rng.choice(["form", "api"]),
+                      START + timedelta(minutes=rng.randrange(0, 60 * 24 * 9),
+                                        microseconds=0 if n % 3 else start + n)))
+    return calls
 
 
 def outcome_rows(ids: list[int]) -> list[dict]:
@@ -94,6 +118,8 @@ FILTERS = [
     history.HistoryFilter(outcome="missing", usecase="toy"),
     history.HistoryFilter(outcome="yes"),
     history.HistoryFilter(outcome="=1+1", source="api"),
+    history.HistoryFilter(usecase=HEART),
+    history.HistoryFilter(usecase=HEART, source="form", outcome="missing"),
 ]
 
 
@@ -109,7 +135,7 @@ def on_both(apps, read):
 
 def test_record_hands_out_the_same_rising_ids_and_stores_the_same_rows(apps):
     (_, sqlite_ids), (_, postgres_ids) = apps.values()
-    assert sqlite_ids == postgres_ids == list(range(1, ROWS + 1))
+    assert sqlite_ids == postgres_ids == list(range(1, ALL + 1))
     columns = [c for c in Prediction.__table__.columns]
     lite, pg = on_both(apps, lambda: db.session.execute(
         sa.select(*columns).order_by(Prediction.id)).all())
@@ -137,9 +163,9 @@ def test_pages_walked_by_cursor_agree(apps, filters):
     lite, pg = on_both(apps, walk)
     assert lite == pg
     if filters == history.HistoryFilter():
-        assert len(lite) == ROWS
+        assert len(lite) == ALL
     if filters.outcome:
-        assert 0 < len(lite) < ROWS
+        assert 0 < len(lite) < ALL
 
 
 def test_pages_show_the_same_current_outcomes(apps):
@@ -149,7 +175,7 @@ def test_pages_show_the_same_current_outcomes(apps):
 
     lite, pg = on_both(apps, outcomes)
     assert lite == pg
-    assert 0.2 * ROWS < len(lite) < 0.5 * ROWS
+    assert 0.2 * ALL < len(lite) < 0.5 * ALL
     assert {type(v) for v in lite.values()} == {str, int, float, dict}
 
 
@@ -173,3 +199,9 @@ def test_exports_agree_byte_for_byte(apps, filters):
     with sqlite_app.app_context():
         sqlite_app.config["SQLITE_FAST_PATHS"] = True
         assert "".join(history.export_csv(filters, chunk_rows=64)) == lite
+    header = lite.split("\r\n", 1)[0].split(",")
+    if filters.usecase == HEART:  # a column per input, in the form's order
+        assert header[9:12] == ["age", "sex", "cp"] and "inputs" not in header
+        assert "'=say \"\"x\"\", y" in lite and ',"-2.6",' in lite
+    else:
+        assert header[-1] == "inputs"

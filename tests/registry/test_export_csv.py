@@ -14,6 +14,7 @@ from registry import history
 from registry.database import db, json_text
 from registry.models import Outcome, Prediction
 from tests.conftest import register_dummy
+from usecases import get_usecase
 from tests.databases import CURRENT as databases
 
 # A cell starting with one of these gets a leading quote (CSV injection).
@@ -44,6 +45,7 @@ OUTCOMES = ['say "yes", twice', "=1+1", "-minus", -3.5, 42, "@at", "naïve ✓",
             "\ttab", None, "", '"', {"movie_id": 858, "rating": 5.0}]
 # Latencies as stored (to the microsecond): halves, whole numbers, tiny and large ones.
 LATENCIES = [2.675, 12.0, 0.0, 8.9, 1e9, 123456.001, 0.5, 0.001, 15.238]
+HEADER = "id,created_at,usecase,version,source,summary,output,latency_ms,outcome,inputs"
 
 
 @pytest.fixture(params=[True, False], ids=["fast-paths", "portable"])
@@ -88,30 +90,50 @@ def store_outcomes(values: dict[int, list]) -> None:
     db.session.commit()
 
 
-def expected_cells(filters=history.HistoryFilter()) -> list[list[str]]:
-    """The stored rows, newest first, as the export's cells (JSON as the database keeps it;
-    a current outcome's label as it is, a number as its JSON, empty when there is none)."""
+def plain(value) -> str:
+    """A value as the export writes it: text as it is (its JSON when it holds a NUL), numbers
+    as JSON, lists of numbers space-separated, anything else as JSON; text that looks like a
+    formula gets a quote, numbers never do."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return json_text(value)
+    if isinstance(value, str) and "\x00" not in value:
+        return neutral(value)
+    if isinstance(value, list) and value and all(type(v) in (int, float) for v in value):
+        return neutral(" ".join(json_text(v) for v in value))
+    return neutral(json_text(value))
+
+
+def api_time(moment: datetime) -> str:
+    """The JSON API's created_at: ISO 8601 with a Z, microseconds only when there are any."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + (f".{moment.microsecond:06d}"
+                                                   if moment.microsecond else "") + "Z"
+
+
+def expected_cells(filters=history.HistoryFilter(), names=()) -> list[list[str]]:
+    """The stored rows, newest first, as the export's cells: plain output and outcome, then
+    the inputs as JSON (as the database keeps it), or one plain cell per named input."""
     rows = db.session.execute(filters.where(sa.select(
         Prediction.id, Prediction.created_at, Prediction.usecase, Prediction.version,
-        Prediction.source, Prediction.summary, sa.cast(Prediction.output, sa.Text),
-        sa.cast(Prediction.inputs, sa.Text), Prediction.latency_ms))
+        Prediction.source, Prediction.summary, Prediction.output,
+        sa.cast(Prediction.inputs, sa.Text), Prediction.latency_ms, Prediction.inputs))
         .order_by(Prediction.created_at.desc(), Prediction.id.desc())).all()
     current = dict(db.session.execute(sa.select(Outcome.prediction_id, Outcome.value)
                                       .where(Outcome.replaced_at.is_(None))).all())
-
-    def as_text(value) -> str:
-        return value if isinstance(value, str) else json_text(value)
-
-    return [[str(i), created.strftime("%Y-%m-%dT%H:%M:%S.%f"), usecase, str(version), source,
-             neutral(summary), neutral(output), neutral(inputs), "%.3f" % latency,
-             neutral(as_text(current[i])) if i in current else ""]
-            for i, created, usecase, version, source, summary, output, inputs, latency in rows]
+    return [[str(i), api_time(created), usecase, str(version), source, neutral(summary),
+             plain(output), "%.3f" % latency, plain(current.get(i))]
+            + ([plain(given.get(name)) for name in names] if names else [neutral(inputs)])
+            for i, created, usecase, version, source, summary, output, inputs, latency, given
+            in rows]
 
 
 def line(cells: list[str]) -> str:
     """One line as the export writes it: text fields always quoted, numbers bare (RFC 4180)."""
     quoted = ['"' + c.replace('"', '""') + '"' for c in cells]
-    return ",".join([cells[0], *quoted[1:3], cells[3], *quoted[4:8], cells[8], quoted[9]]) \
+    return ",".join([cells[0], *quoted[1:3], cells[3], *quoted[4:7], cells[7], *quoted[8:]]) \
         + "\r\n"
 
 
@@ -132,19 +154,25 @@ def test_tricky_values_are_quoted_doubled_and_neutralised_line_by_line(app):
         text = export()
         cells = expected_cells()
     assert len(cells) == len(TRICKY)
-    assert text == ",".join(history.CSV_COLUMNS) + "\r\n" + "".join(line(c) for c in cells)
-    assert list(csv.reader(io.StringIO(text, newline=""))) == [list(history.CSV_COLUMNS), *cells]
+    assert text == HEADER + "\r\n" + "".join(line(c) for c in cells)
+    assert list(csv.reader(io.StringIO(text, newline=""))) == [HEADER.split(","), *cells]
     by_summary = {row[5]: row for row in cells}
-    # A JSON string starts with its quote, so no spreadsheet reads it as a formula.
-    assert by_summary["'=HYPERLINK(\"http://evil.example\",\"x\")"][6] == '"=1+1"'
-    assert by_summary["'+1"][6] == "'-3.5" and by_summary["'-2"][6] == "42"
+    # Outputs as plain values: text without JSON quotes (a formula neutralised), numbers bare
+    # (a negative one is no formula), yes/no as true/false, a list of ids space-separated.
+    assert by_summary["'=HYPERLINK(\"http://evil.example\",\"x\")"][6] == "'=1+1"
+    assert by_summary["'+1"][6] == "-3.5" and by_summary["'-2"][6] == "42"
+    assert by_summary["'@home"][6] == "true" and by_summary["'\ttabbed"][6] == "3 1 2"
+    assert by_summary['He said "hi", then left'][6] == '"a, b"'
     assert by_summary["a NUL in the JSON"][6] == '"x\\u0000y"'
-    assert by_summary["line one\nline two\r\nline three"][6] == "null"
-    assert [row[8] for row in cells][-5:] == ["1000000000.000", "8.900", "0.000", "12.000",
+    assert by_summary["line one\nline two\r\nline three"][6] == ""
+    assert by_summary["'\rreturned"][6] == '{"k":"\\"v\\""}'
+    assert [row[7] for row in cells][-5:] == ["1000000000.000", "8.900", "0.000", "12.000",
                                               "2.675"]
-    outcome = [row[9] for row in sorted(cells, key=lambda row: int(row[0]))]
-    assert outcome == ['say "yes", twice', "'=1+1", "'-minus", "'-3.5", "42", "'@at", "naïve ✓",
+    outcome = [row[8] for row in sorted(cells, key=lambda row: int(row[0]))]
+    assert outcome == ['say "yes", twice', "'=1+1", "'-minus", "-3.5", "42", "'@at", "naïve ✓",
                        "1e+20", "0.1", "'\ttab", "", "", '"', '{"movie_id":858,"rating":5.0}']
+    # Times as the JSON API writes them.
+    assert cells[-1][1] == "2026-03-10T12:00:00.123456Z"
 
 
 def test_order_is_newest_first_with_ties_by_id_even_when_ids_disagree_with_time(app):
@@ -191,9 +219,69 @@ def test_filters_pick_the_exported_lines(app, filters, count):
         text = export(filters)
         cells = expected_cells(filters)
     assert len(cells) == count
-    assert list(csv.reader(io.StringIO(text, newline=""))) == [list(history.CSV_COLUMNS), *cells]
+    assert list(csv.reader(io.StringIO(text, newline=""))) == [HEADER.split(","), *cells]
 
 
 def test_an_empty_history_exports_the_header_only(app):
     with app.app_context():
-        assert export() == ",".join(history.CSV_COLUMNS) + "\r\n"
+        assert export() == HEADER + "\r\n"
+
+
+# Inputs of one use case, awkward ones too: a formula, quotes and commas, yes/no, a negative
+# number (no formula), a field left out and one given as null, text in a number's place.
+HEART = [
+    {"age": 54, "sex": "=Male", "cp": 'say "x", then y', "fbs": True, "exang": False,
+     "oldpeak": -2.6, "chol": None},
+    {"age": 61.5, "sex": "Female", "thal": "naïve ✓", "ca": "3", "extra": "not a field"},
+    {},
+]
+
+
+@pytest.mark.parametrize(("usecase", "inputs"), [
+    ("heart-disease", HEART),
+    ("recommendation", [{"movies": [858, 1196, 260], "ratings": "5, 4.5", "user_id": None,
+                         "count": 10}, {"movies": None, "user_id": 15, "count": 3},
+                        {"movies": [-5, 7], "ratings": "+1"}]),
+])
+def test_one_use_case_s_export_has_a_column_per_input_with_plain_values(app, usecase, inputs):
+    with app.app_context():
+        register_dummy(usecase)
+        store([{"usecase": usecase, "inputs": given, "summary": f"row {n}",
+                "created_at": NOON + timedelta(minutes=n)}
+               for n, given in enumerate(inputs)])
+        store([{"summary": "another use case's row"}])
+        if databases.kind == "sqlite":  # PostgreSQL's text holds no NUL
+            store([{"usecase": usecase, "inputs": inputs[0], "summary": "kept\x00from before",
+                    "created_at": NOON - timedelta(days=1)}])
+        filters = history.HistoryFilter(usecase=usecase)
+        names = [field.name for field in get_usecase(usecase).fields]
+        text = export(filters, chunk_rows=2)
+        cells = expected_cells(filters, names)
+    header, *rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert header == HEADER.split(",")[:-1] + names
+    assert rows == cells and len(rows) == len(inputs) + (databases.kind == "sqlite")
+    assert text == ",".join(header) + "\r\n" + "".join(line(c) for c in cells)
+    first = dict(zip(header, rows[len(inputs) - 1]))
+    if usecase == "heart-disease":
+        assert (first["age"], first["sex"], first["cp"]) == ("54", "'=Male", 'say "x", then y')
+        assert (first["fbs"], first["exang"], first["oldpeak"]) == ("true", "false", "-2.6")
+        assert first["chol"] == first["thal"] == "" and "extra" not in header
+        assert dict(zip(header, rows[len(inputs) - 2]))["ca"] == "3"
+    else:
+        assert (first["movies"], first["ratings"], first["user_id"]) == ("858 1196 260",
+                                                                         "5, 4.5", "")
+        assert dict(zip(header, rows[0]))["movies"] == "'-5 7"
+
+
+def test_an_input_named_like_a_column_is_prefixed():
+    assert history.csv_columns(["age", "source", "outcome"]) == [
+        *HEADER.split(",")[:-1], "age", "input_source", "input_outcome"]
+    assert history.csv_columns([]) == HEADER.split(",")
+
+
+def test_times_without_microseconds_are_written_as_the_api_writes_them(app):
+    with app.app_context():
+        store([{"summary": "on the second", "created_at": datetime(2026, 3, 10, 12, 0, 0)},
+               {"summary": "after it", "created_at": datetime(2026, 3, 10, 12, 0, 0, 500)}])
+        rows = list(csv.reader(io.StringIO(export(), newline="")))[1:]
+    assert [row[1] for row in rows] == ["2026-03-10T12:00:00.000500Z", "2026-03-10T12:00:00Z"]
