@@ -23,7 +23,9 @@ bp = Blueprint("apidocs", __name__)
 # CommonMark with raw HTML off: the descriptions include the titles and field descriptions that
 # admins give use cases made from tables, so a "<script>" in one stays text. Link targets are
 # checked by markdown-it itself (no javascript: URLs).
-_MARKDOWN = MarkdownIt("js-default")
+# Images (fetched from elsewhere, which the page never does) and headings (which would break the
+# page's outline) are left as text.
+_MARKDOWN = MarkdownIt("js-default").disable(["image", "heading", "lheading"])
 
 
 @bp.app_template_filter("markdown")
@@ -60,6 +62,9 @@ class Operation:
     anchor: str = field(default="")
     target: str = ""  # the example request's path on this host, for the page's "Try it" form
     body: str = ""  # the example request's JSON body, for that form
+    # Whether sending it changes the portal (an admin's action). Its form keeps the path's
+    # {placeholders} for the person to fill in, says what it does and asks before sending.
+    changes: bool = False
 
 
 @bp.get("/docs")
@@ -89,7 +94,8 @@ def operations(spec: dict[str, Any]) -> list[Operation]:
             if sample is not None and not examples:
                 examples = [("Body", json.dumps(sample, indent=2))]
             schema = body.get("schema", {})
-            target = server + _filled(path, op["parameters"])
+            changes = needs_token and method != "get"
+            example = server + _filled(path, op["parameters"])
             found.append(Operation(
                 method.upper(), server + path, op["summary"], op.get("description", ""),
                 needs_token, op["parameters"],
@@ -97,9 +103,9 @@ def operations(spec: dict[str, Any]) -> list[Operation]:
                 schema.get("$ref", "").rsplit("/", 1)[-1] or None, examples,
                 [(status, _resolved(spec, answer)["description"])
                  for status, answer in op["responses"].items()],
-                curl(method.upper(), root + target, token=needs_token, body=sample),
-                anchor=op["operationId"], target=target,
-                body="" if sample is None else json.dumps(sample, indent=2)))
+                curl(method.upper(), root + example, token=needs_token, body=sample),
+                anchor=op["operationId"], target=server + path if changes else example,
+                body="" if sample is None else json.dumps(sample, indent=2), changes=changes))
     return found
 
 

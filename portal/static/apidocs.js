@@ -26,8 +26,20 @@
       event.preventDefault();
       var target = form.elements.target.value.trim();
       // A path on this host: the page is not a way to send requests elsewhere.
-      if (target.charAt(0) !== "/" || target.charAt(1) === "/") {
+      var url;
+      try { url = new URL(target, window.location.origin); } catch (e) { url = null; }
+      if (target.charAt(0) !== "/" || !url || url.origin !== window.location.origin) {
         report("The address must be a path on this host, starting with one /.", "");
+        return;
+      }
+      if (/[{}]/.test(target)) {
+        report("Fill in the address's {…} parts first.", "");
+        return;
+      }
+      var change = form.getAttribute("data-try-confirm");
+      if (change && !window.confirm("Send " + method + " " + target +
+                                    "? This changes the portal.")) {
+        report("Not sent.", "");
         return;
       }
       var headers = { Accept: "application/json" };
@@ -41,7 +53,7 @@
       }
       button.disabled = true;
       report("Sending…", "");
-      fetch(target, options)
+      fetch(url.pathname + url.search, options)
         .then(function (response) {
           return response.text().then(function (text) {
             var type = response.headers.get("Content-Type") || "";

@@ -34,7 +34,10 @@
     var ratings = ratingsName && input.form ? input.form.elements[ratingsName] : null;
     var chosen = [];  // [{id, title, year, stars: "" (liked) or "0.5".."5"}]
     var found = [];   // the suggestions shown, in order
+    var foundFor = "";  // the search text they were found for
     var active = -1;  // index into found of the option the arrow keys are on
+    var timer = null;
+    var asked = 0;    // searches sent; an answer to an earlier one is dropped
 
     var box = el("div", "picker");
     var search = el("input", "picker-search");
@@ -66,12 +69,19 @@
     box.appendChild(search);
     box.appendChild(options);
     box.appendChild(status);
+    var ratingsError = null;
     if (ratings) {
       var wrapper = ratings.closest(".field") || ratings;
       wrapper.hidden = true;
-      // The server's word on the typed ratings, said where the ratings now are.
+      // The server's word on the typed ratings, said where the ratings now are, and tied to
+      // each rating control below.
       var refused = wrapper.querySelector(".error");
-      if (refused) list.parentNode.insertBefore(el("p", "error", refused.textContent), list);
+      if (refused) {
+        ratingsError = el("p", "error", refused.textContent);
+        ratingsError.id = prefix + "-ratings-error";
+        ratingsError.setAttribute("role", "alert");
+        list.parentNode.insertBefore(ratingsError, list);
+      }
     }
 
     function sync() {
@@ -88,10 +98,16 @@
       list.textContent = "";
       chosen.forEach(function (item, index) {
         var li = el("li", "chip");
-        li.appendChild(el("span", "chip-title", label(item)));
+        li.appendChild(el("span", "chip-title", item.title ? label(item)
+                                                          : "Movie " + item.id + " (not found)"));
         if (ratings) {
           var select = el("select", "chip-stars");
-          select.setAttribute("aria-label", "Your rating of " + label(item));
+          select.setAttribute("aria-label", "Your rating of " + (item.title ? label(item)
+                                                                          : "movie " + item.id));
+          if (ratingsError) {
+            select.setAttribute("aria-invalid", "true");
+            select.setAttribute("aria-describedby", ratingsError.id);
+          }
           var liked = el("option", "", "liked");
           liked.value = "";
           select.appendChild(liked);
@@ -121,7 +137,10 @@
     }
 
     function close() {
+      clearTimeout(timer);
+      asked++;  // an answer still on its way is for a list that is closed
       found = [];
+      foundFor = "";
       active = -1;
       options.textContent = "";
       search.setAttribute("aria-expanded", "false");
@@ -150,9 +169,11 @@
       search.focus();
     }
 
-    function show(items) {
+    function show(items, query) {
       close();
+      if (document.activeElement !== search) return;  // the person has moved on
       found = items;
+      foundFor = query;
       items.forEach(function (item, index) {
         var option = el("li", "suggestion", label(item));
         option.id = prefix + "-option-" + index;
@@ -171,17 +192,16 @@
         : "No title matches.";
     }
 
-    var timer = null;
-    var asked = 0;
     search.addEventListener("input", function () {
-      clearTimeout(timer);
       var query = search.value.trim();
-      if (query.length < 2) { close(); status.textContent = ""; return; }
+      close();
+      if (query.length < 2) { status.textContent = ""; return; }
+      var mine = asked;
       timer = setTimeout(function () {
-        var mine = ++asked;
         fetch(url + "?q=" + encodeURIComponent(query))
           .then(function (response) { return response.ok ? response.json() : []; })
-          .then(function (items) { if (mine === asked) show(items); });
+          .then(function (items) { if (mine === asked) show(items, query); })
+          .catch(function () { if (mine === asked) status.textContent = "The search failed."; });
       }, 200);
     });
     search.addEventListener("keydown", function (event) {
@@ -196,9 +216,10 @@
         event.preventDefault();
         activate(event.key === "Home" ? 0 : found.length - 1);
       } else if (event.key === "Enter") {
-        // Enter in the search box picks a title instead of submitting the form.
+        // Enter in the search box picks a title instead of submitting the form: one of the
+        // titles found for what the box says now (while a search is on its way, none).
         event.preventDefault();
-        if (open) pick(found[active >= 0 ? active : 0]);
+        if (open && foundFor === search.value.trim()) pick(found[active >= 0 ? active : 0]);
       } else if (event.key === "Escape" && open) {
         event.preventDefault();
         close();
@@ -207,26 +228,34 @@
     });
     search.addEventListener("blur", function () { setTimeout(close, 150); });
 
+    // The movies already chosen (a form shown again), with their titles. Every id is kept,
+    // in order, with the rating in its position; one the catalogue does not know stays as
+    // its number. If the titles cannot be fetched, the hidden fields keep what they hold.
     var ids = input.value.split(/[\s,]+/).filter(Boolean);
     var given = ratings ? ratings.value.split(/[,;\s]+/).filter(Boolean) : [];
     if (ids.length) {
       fetch(url + "?ids=" + ids.join(","))
-        .then(function (response) { return response.ok ? response.json() : []; })
+        .then(function (response) {
+          if (!response.ok) throw new Error("status " + response.status);
+          return response.json();
+        })
         .then(function (items) {
           var byId = {};
-          items.forEach(function (item) { byId[item.id] = item; });
-          // Keep the order given, and each id's own rating (when one per id was given).
-          chosen = ids.filter(function (id) { return byId[id]; }).map(function (id) {
-            var item = byId[id];
-            var stars = given.length === ids.length ? given[ids.indexOf(id)] : "";
-            if (STARS.indexOf(stars) === -1) {
-              stars = STARS.indexOf(String(Number(stars))) === -1 ? "" : String(Number(stars));
-            }
+          items.forEach(function (item) { byId[String(item.id)] = item; });
+          chosen = ids.map(function (id, position) {
+            var item = byId[id] || { id: Number(id) };
+            var stars = position < given.length ? String(Number(given[position])) : "";
+            if (STARS.indexOf(stars) === -1) stars = "";
             return { id: item.id, title: item.title, year: item.year, stars: stars };
           });
           render();
+        })
+        .catch(function () {
+          status.textContent = "The titles of the chosen movies could not be shown.";
         });
     }
+    // After a refused submit the server focused a control this picker hides: focus its box.
+    if (input.autofocus || (ratings && ratings.autofocus)) search.focus();
   }
 
   document.querySelectorAll("input.item-picker[data-search]").forEach(function (input) {

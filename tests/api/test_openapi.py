@@ -96,12 +96,15 @@ def test_the_docs_page_renders_the_descriptions_markdown(docs_page, spec):
 
 
 def test_markdown_from_admins_stays_text(app):
+    """Raw HTML is text, links cannot run script, and images and headings stay text."""
     with app.test_request_context():
         from portal.api.docs import markdown, markdown_inline
         rendered = markdown("A *table* <script>alert(1)</script> [x](javascript:alert(1))")
         assert "<em>table</em>" in rendered and "<script>" not in rendered
         assert "&lt;script&gt;" in rendered and 'href="javascript' not in rendered
         assert markdown_inline("`a` <b>") == "<code>a</code> &lt;b&gt;"
+        assert "<img" not in markdown("![x](https://example.com/x.png)")
+        assert "<h1" not in markdown("# Title") and "<h2" not in markdown("Title\n===")
 
 
 def test_each_endpoint_has_a_try_form_with_its_example(docs_page, spec):
@@ -110,12 +113,22 @@ def test_each_endpoint_has_a_try_form_with_its_example(docs_page, spec):
     for path, methods in spec["paths"].items():
         for method, operation in methods.items():
             section = sections[operation["operationId"]]
-            form = re.search(r'<form class="try" data-try-method="(\w+)" hidden>(.*?)</form>',
+            form = re.search(r'<form class="try" data-try-method="(\w+)"[^>]*hidden>(.*?)</form>',
                              section, re.S)
             assert form and form.group(1) == method.upper(), operation["operationId"]
-            target = re.search(r'name="target" value="([^"]+)"', form.group(2)).group(1)
-            assert target.startswith("/") and "{" not in target
+            target = html.unescape(re.search(r'name="target" value="([^"]+)"',
+                                             form.group(2)).group(1))
             needs_token = operation.get("security") == [{"bearerAuth": []}]
+            # An admin's change is not filled in with example ids: the person names what to
+            # change, is told it changes the portal, and is asked before it is sent.
+            changes = needs_token and method != "get"
+            assert target.startswith("/"), (operation["operationId"], target)
+            if changes:
+                assert target.endswith(path), (operation["operationId"], target)
+            else:
+                assert "{" not in target, (operation["operationId"], target)
+            assert ("data-try-confirm" in section) == changes, operation["operationId"]
+            assert ("This changes the portal itself" in form.group(2)) == changes
             assert ('name="token"' in form.group(2)) == needs_token, operation["operationId"]
             assert ('name="body"' in form.group(2)) == (method != "get"), operation["operationId"]
     predict = sections["predict_heart-disease"]

@@ -48,9 +48,26 @@ def test_a_changed_body_gets_the_apis_field_errors(live_portal, browser):
     assert "age" in json.loads(text)["error"]["fields"]
 
 
-def test_a_token_endpoint_without_a_token_is_refused(live_portal, browser):
+def test_an_admins_change_is_named_by_the_person_and_asked_for(live_portal, browser):
+    """A changing endpoint's form is not filled in with example ids, and asks before sending."""
     _, base = live_portal
     browser.get(base + "/api/docs")
-    status, text = send(browser, "train")
-    assert status.startswith("401")
-    assert json.loads(text)["error"]["code"]
+    form = browser.find_element(By.CSS_SELECTOR, 'section[id="train"] form.try')
+    target = form.find_element(By.NAME, "target")
+    assert target.get_attribute("value") == "/api/v1/usecases/{name}/train"
+    browser.execute_script("arguments[0].scrollIntoView()", form)
+    button = form.find_element(By.TAG_NAME, "button")
+    status = form.find_element(By.CSS_SELECTOR, "[data-try-status]")
+    button.click()
+    assert status.text == "Fill in the address's {…} parts first."
+    target.clear()
+    target.send_keys("/api/v1/usecases/heart-disease/train")
+    button.click()
+    alert = WebDriverWait(browser, 5).until(lambda b: b.switch_to.alert)
+    assert "This changes the portal" in alert.text
+    alert.dismiss()
+    assert status.text == "Not sent."
+    button.click()
+    WebDriverWait(browser, 5).until(lambda b: b.switch_to.alert).accept()
+    WebDriverWait(browser, 20).until(lambda _: status.text[:1].isdigit())
+    assert status.text.startswith("401"), "without a token the API refuses it"

@@ -104,3 +104,55 @@ def test_the_list_follows_the_match_it_shows(live_portal, browser):
     shares = [float(m.get_attribute("value")) for m in meters]
     assert len(shares) == 10 and shares[0] == 1.0
     assert shares == sorted(shares, reverse=True)
+
+
+def test_enter_while_a_search_is_on_its_way_picks_nothing_old(live_portal, browser):
+    """Titles found for earlier text are not picked once the text has changed, and a list
+    closed with Escape does not come back when a late answer arrives."""
+    _, base = live_portal
+    browser.get(base + FORM)
+    search = search_for(browser, "star wars", found=3)
+    search.send_keys(": episode v - the", Keys.ENTER)  # at once: the answer for the new text is due
+    assert chips(browser) == []
+    WebDriverWait(browser, 10).until(lambda b: len(options(b)) >= 1)
+    assert all("Empire" in o.text for o in options(browser))
+    search.send_keys(Keys.ENTER)
+    assert len(chips(browser)) == 1 and "Empire" in chips(browser)[0]
+    search.send_keys("toy")
+    search.send_keys("s", Keys.ESCAPE)  # closed before its answer comes
+    browser.execute_script("return new Promise(r => setTimeout(r, 800))")
+    assert not options(browser) and search.get_attribute("aria-expanded") == "false"
+
+
+def test_every_chosen_movie_comes_back_with_its_rating_however_many(live_portal, browser):
+    """More movies than a search shows (the form takes up to 50): after the page comes back,
+    each is still chosen, in order, with its own rating."""
+    app, base = live_portal
+    with app.app_context():
+        from registry import serving
+        _, model = serving.production_model("recommendation")
+    ids = [item["id"] for item in model.search("the", 60)][:25]
+    assert len(ids) == 25
+    stars = ["5", "4.5", "4", "3.5", "3"] * 5
+    browser.get(base + FORM)
+    browser.execute_script(
+        "document.querySelector('input[name=movies]').value = arguments[0];"
+        "document.querySelector('[name=ratings]').value = arguments[1];",
+        " ".join(map(str, ids)), ", ".join(stars))
+    navigate(browser, browser.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
+    WebDriverWait(browser, 10).until(lambda b: len(chips(b)) == 25)
+    assert browser.find_element(By.NAME, "movies").get_attribute("value").split() == \
+        list(map(str, ids))
+    assert browser.find_element(By.NAME, "ratings").get_attribute("value") == ", ".join(stars)
+
+
+def test_a_refused_pick_focuses_the_search_box(live_portal, browser):
+    _, base = live_portal
+    browser.get(base + FORM)
+    navigate(browser, browser.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
+    assert "needs at least one movie" in browser.page_source
+    focused = browser.switch_to.active_element
+    assert "picker-search" in focused.get_attribute("class")
+    described = focused.get_attribute("aria-describedby").split()
+    assert browser.find_element(By.ID, described[0]).text.startswith("Movies you like")
+    assert focused.get_attribute("aria-invalid") == "true"

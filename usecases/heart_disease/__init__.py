@@ -129,7 +129,7 @@ class HeartDisease(UseCase):
             explanation = []
             for i in order:
                 value = row.get(names[i])
-                if value is None and averaged:
+                if averaged and heart_model.is_blank(value):
                     continue  # a blank has no effect of its own: explain what is known
                 text = shown.get((i, value))
                 if text is None:
@@ -139,8 +139,9 @@ class HeartDisease(UseCase):
                 if len(explanation) == TOP_EFFECTS:
                     break
             likely = p >= 0.5
-            unknown = [label for name, label in optional if row.get(name) is None]
-            missing = len(unknown) + sum(row.get(name) is None for name in required)
+            unknown = [label for name, label in optional
+                       if heart_model.is_blank(row.get(name))]
+            missing = len(unknown) + sum(heart_model.is_blank(row.get(name)) for name in required)
             basis = (f" (based on {total - missing} of {total} inputs; {missing} unknown)"
                      if missing else "")
             results.append({

@@ -101,9 +101,14 @@ def completes_blanks(model: HeartModel) -> bool:
     return getattr(model, "donors", None) is not None
 
 
+def is_blank(value: Any) -> bool:
+    """Whether an input is unknown: None, or NaN from a table."""
+    return value is None or value != value
+
+
 def has_blank(row: dict[str, Any]) -> bool:
-    """Whether any input of the row is unknown (None, or NaN from a table)."""
-    return any(value is None or value != value for value in map(row.get, FEATURES))
+    """Whether any input of the row is unknown."""
+    return any(map(is_blank, map(row.get, FEATURES)))
 
 
 def to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
