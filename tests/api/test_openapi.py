@@ -79,7 +79,8 @@ def test_the_docs_page_lists_each_usecase_input(docs_page, app):
 
 def test_the_docs_page_is_self_contained(docs_page):
     scripts = re.findall(r"<script([^>]*)>(.*?)</script>", docs_page, re.S)
-    assert scripts == [(' src="/static/apidocs.js" defer', "")]
+    assert scripts == [(' src="/static/tables.js" defer', ""),
+                       (' src="/static/apidocs.js" defer', "")]
     assert "style=" not in docs_page
     assert not re.search(r"\son[a-z]+=", docs_page)
     assert not re.search(r'(src|href)="(https?:)?//', docs_page)

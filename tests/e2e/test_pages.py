@@ -95,11 +95,37 @@ def sideways(browser) -> list[str]:
         return out;""")
 
 
+def broken_words(browser) -> list[str]:
+    """Words of table cells broken across lines (a column squeezed instead of the table
+    scrolling), and wide tables that a keyboard cannot reach to scroll (the first few)."""
+    return browser.execute_script("""
+        const out = [];
+        for (const table of document.querySelectorAll('main table')) {
+          if (table.scrollWidth > table.clientWidth + 1 && table.tabIndex < 0) {
+            out.push(`table.${table.className} scrolls but is not in the tab order`);
+          }
+        }
+        const walker = document.createTreeWalker(document.querySelector('main'),
+                                                 NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node && out.length < 6; node = walker.nextNode()) {
+          if (!node.parentElement.closest('td, th')) { continue; }
+          for (const word of node.data.matchAll(/[A-Za-z]{4,}/g)) {
+            const range = document.createRange();
+            range.setStart(node, word.index);
+            range.setEnd(node, word.index + word[0].length);
+            const lines = new Set(Array.from(range.getClientRects(),
+                                             (rect) => Math.round(rect.top)));
+            if (lines.size > 1) { out.push(`"${word[0]}" broken over ${lines.size} lines`); break; }
+          }
+        }
+        return out;""")
+
+
 def check(browser, axe: str, shot: str, width: int) -> list[str]:
-    """The open page's problems (sideways scroll, serious or critical axe violations), after
-    its screenshot is saved as `shot`."""
+    """The open page's problems (sideways scroll, squeezed tables, serious or critical axe
+    violations), after its screenshot is saved as `shot`."""
     screenshot(browser, shot, width)
-    return sideways(browser) + violations(browser, axe)
+    return sideways(browser) + broken_words(browser) + violations(browser, axe)
 
 
 def signed_in(browser, base, people, role):
