@@ -42,6 +42,8 @@ def looks_random(word: str) -> bool:
     """A hex run of 40+ characters (a key or a digest pasted in), or a run mixing digits and
     both cases with nearly the entropy of random characters of its length (identifiers, paths
     and words_with_underscores have far less)."""
+    if word.startswith(("sha512-", "sha384-", "sha256-")):
+        return False  # a package's integrity digest (a lock file's Subresource Integrity string)
     if HEX.fullmatch(word):
         return len(word) >= 40 and entropy(word) > 3.2 and not is_commit(word)
     if word.count("/") >= 3:  # a path or URL: base64 has a slash about every 64 characters
@@ -91,6 +93,10 @@ def test_the_entropy_check_can_tell_a_key_from_prose():
     assert not looks_random("0" * 64)
     assert not looks_random("portal/templates/history/_bar_chart.html")
     assert not looks_random("http://$HOST:$PORT/api/v1/usecases/NAME/predict")
+    # A lock file's integrity digest names a published package; the same run alone is a key.
+    digest = ("Zq3vK8pX2LrT9wYb" + "4NcF7hJ1sD6gA0eQ" + "5uMKx7pQ2vN9aZ4m"
+              + "R8tY1wE6uB3cH5jL")
+    assert not looks_random("sha512-" + digest) and looks_random(digest)
     assert not looks_random(subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT,
                                            capture_output=True, text=True).stdout.strip())
 
