@@ -220,13 +220,17 @@
         // titles found for what the box says now (while a search is on its way, none).
         event.preventDefault();
         if (open && foundFor === search.value.trim()) pick(found[active >= 0 ? active : 0]);
-      } else if (event.key === "Escape" && open) {
-        event.preventDefault();
+      } else if (event.key === "Escape") {
+        // Closes the list, and drops a search still on its way (the list stays closed).
+        if (open) event.preventDefault();
         close();
         status.textContent = "";
       }
     });
-    search.addEventListener("blur", function () { setTimeout(close, 150); });
+    // Leaving the box closes the list, unless the person came straight back to it.
+    search.addEventListener("blur", function () {
+      setTimeout(function () { if (document.activeElement !== search) close(); }, 150);
+    });
 
     // The movies already chosen (a form shown again), with their titles. Every id is kept,
     // in order, with the rating in its position; one the catalogue does not know stays as
