@@ -104,11 +104,10 @@ def show_result(usecase: UseCase, token: str):
     if row is None or row.usecase != usecase.name:
         abort(404)
     try:
-        result = serving.rescore(row)
+        result, view = serving.rescored(row)
     except serving.ModelUnavailable as exc:
         return render_template("usecase/unavailable.html", usecase=usecase,
                                message=str(exc)), 503
-    view = serving.production_view(usecase, versions.get_version_by_id(row.model_version_id))
     return render_template("usecase/result.html", usecase=view, result=result,
                            inputs=row.inputs, values=row.inputs, errors={},
                            version=row.version, prediction_id=row.id)

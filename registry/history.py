@@ -316,7 +316,8 @@ def _quote(text: str) -> str:
 
 
 def api_time(moment: datetime) -> str:
-    """A time as the JSON API writes it (ISO 8601 in UTC with a Z; microseconds when any)."""
+    """A time as the JSON API writes a prediction's (ISO 8601 in UTC with a Z; microseconds
+    when any): the API's history and this export call it, so the two read alike."""
     return moment.isoformat() + "Z"
 
 

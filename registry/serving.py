@@ -204,6 +204,12 @@ def rescore(prediction: Prediction) -> dict[str, Any]:
     stored inputs by the version that made it; nothing is stored. The same model and inputs
     give the same answer, so a result page can be shown again without storing the prediction
     twice. ModelUnavailable when that version cannot be loaded any more."""
+    return rescored(prediction)[0]
+
+
+def rescored(prediction: Prediction) -> tuple[dict[str, Any], UseCase]:
+    """`rescore`'s result, and the use case as that version serves it (its form and wording),
+    which a page showing the result needs."""
     usecase = get_usecase(prediction.usecase)
     model = cache().version(versions.get_version_by_id(prediction.model_version_id))
     usecase = usecase.for_schema(model.input_schema)
@@ -211,7 +217,7 @@ def rescore(prediction: Prediction) -> dict[str, Any]:
     if not checked.ok:  # stored values are validated ones; a schema changed under them
         raise ModelUnavailable(f"{prediction.usecase} prediction {prediction.id} cannot be "
                                "scored again: its inputs no longer fit the version's fields")
-    return usecase.predict(model.model, [checked.values])[0]
+    return usecase.predict(model.model, [checked.values])[0], usecase
 
 
 def _reason(error: ArtifactError) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 from flask import url_for
 
 from registry.models import ModelVersion, Prediction, Promotion
-from registry import serving
+from registry import history, serving
 from registry.serving import Scored
 from usecases.base import UseCase
 from usecases.fields import json_schema
@@ -95,7 +95,7 @@ def promotion(record: Promotion) -> dict[str, Any]:
 
 def prediction(row: Prediction, outcome: Any = None) -> dict[str, Any]:
     """A stored prediction, as the history lists it, with its current outcome (or None)."""
-    return {"id": row.id, "created_at": row.created_at.isoformat() + "Z", "usecase": row.usecase,
+    return {"id": row.id, "created_at": history.api_time(row.created_at), "usecase": row.usecase,
             "version": row.version, "source": row.source, "inputs": row.inputs,
             "output": row.output, "summary": row.summary, "latency_ms": row.latency_ms,
             "outcome": outcome}

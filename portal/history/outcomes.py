@@ -11,8 +11,8 @@ from flask_login import current_user
 
 from portal.api.parse import MAX_ID
 from portal.history import bp, words
-from registry import history, outcomes, serving, versions
-from usecases import UnknownUseCase, all_usecases, get_usecase
+from registry import history, outcomes, serving
+from usecases import UnknownUseCase, all_usecases
 
 PREDICTION = f"<int(min=1, max={MAX_ID}):prediction_id>"
 HEADER = ["prediction_id", "outcome"]
@@ -78,14 +78,12 @@ def explained(stored: Any) -> dict[str, Any]:
     stores nothing), for its explanation: `result` and the use case as that version serves it
     (`view`), or `unexplained`, why not."""
     try:
-        result = serving.rescore(stored)
+        result, view = serving.rescored(stored)
     except serving.ModelUnavailable as exc:
         return {"unexplained": f"The explanation cannot be shown: {exc}."}
     except UnknownUseCase:
         return {"unexplained": f"The explanation cannot be shown: the use case "
                                f"{stored.usecase} is not installed here."}
-    view = serving.production_view(get_usecase(stored.usecase),
-                                   versions.get_version_by_id(stored.model_version_id))
     return {"result": result, "view": view}
 
 
