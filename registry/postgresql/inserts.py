@@ -40,8 +40,7 @@ def insert(engine: Engine, fixed: tuple[str, int, int, datetime, float, str],
     pages tell a server that is down from a bug exactly as for the portable path."""
     usecase, version_id, version, now, latency_ms, source = fixed
     inputs, output, summary, value, label, probability = row
-    values = (usecase, version_id, version, now, json_text(inputs), json_text(output), summary,
-              latency_ms, source, value, label, probability)
+    inputs_json, output_json = json_text(inputs), json_text(output)
     try:
         if any("\0" in text for text in (usecase, summary, source, label or "")):
             # libpq would cut the text there: refused as psycopg's adapter refuses it.
@@ -50,22 +49,24 @@ def insert(engine: Engine, fixed: tuple[str, int, int, datetime, float, str],
         encoding = connection.info.encoding
         result = connection.pgconn.exec_prepared(STATEMENT, [
             usecase.encode(encoding), b"%d" % version_id, b"%d" % version,
-            now.isoformat().encode(), values[4].encode(encoding), values[5].encode(encoding),
+            now.isoformat().encode(), inputs_json.encode(encoding), output_json.encode(encoding),
             summary.encode(encoding), _number(latency_ms), source.encode(encoding),
             _number(value), None if label is None else label.encode(encoding),
             _number(probability)])
         if result.status != pq.ExecStatus.TUPLES_OK:
             raise _error(connection, result)
         return [int(result.get_value(0, 0))]
-    except (psycopg.Error, UnicodeEncodeError, ValueError) as error:
+    except (psycopg.Error, ValueError) as error:  # ValueError: text the encoding cannot hold
         # A connection the server ended (a restart) is dropped: the next write connects anew.
         own = _own.__dict__.get("connections", {}).get(_key(engine))
         if own is not None and (own.broken or own.closed
                                 or own.pgconn.status != pq.ConnStatus.OK):
             _forget(engine)
-        if not isinstance(error, psycopg.Error):  # text the database cannot hold, as psycopg says
+        if not isinstance(error, psycopg.Error):  # as psycopg's adapter would report it
             error = psycopg.DataError(str(error))
-        raise sa.exc.DBAPIError.instance(INSERT, values, error, psycopg.Error) from error
+        params = (usecase, version_id, version, now, inputs_json, output_json, summary,
+                  latency_ms, source, value, label, probability)
+        raise sa.exc.DBAPIError.instance(INSERT, params, error, psycopg.Error) from error
 
 
 def _number(value: float | None) -> bytes | None:

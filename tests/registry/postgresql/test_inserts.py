@@ -72,14 +72,15 @@ def test_every_column_reads_back_exactly_as_given(app):
 
 def test_a_nul_in_text_is_refused_as_bad_data_not_cut_short(app):
     """libpq sends text up to a NUL: the write is refused instead (a bug, never a 503) and the
-    connection serves the next one. (predictions.record drops NULs first, as SQLite would keep
-    them.)"""
+    connection serves the next one; so is text the connection's encoding cannot carry.
+    (predictions.record drops NULs first, as SQLite would keep them.)"""
     with app.app_context():
         fixed = ("toy", 1, 1, utcnow(), 1.0, "api")
-        with pytest.raises(sa.exc.DBAPIError) as failed:
-            inserts.insert(db.engine, fixed, ({"x": 1}, "cut", "s", None, "cut\x00here", None))
-        assert isinstance(failed.value.orig, psycopg.DataError)
-        assert not unavailable(failed.value)
+        for label in ("cut\x00here", "half a pair \ud800"):  # the second cannot be UTF-8
+            with pytest.raises(sa.exc.DBAPIError) as failed:
+                inserts.insert(db.engine, fixed, ({"x": 1}, "cut", "s", None, label, None))
+            assert isinstance(failed.value.orig, psycopg.DataError)
+            assert not unavailable(failed.value)
         assert store(2.0)
         assert db.session.scalar(sa.select(Prediction.output_label)) is None
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Prediction)) == 1
